@@ -1,0 +1,1 @@
+"""neurosoup.chemistry."""

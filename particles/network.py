@@ -1,0 +1,201 @@
+"""``ParticleSpec``: the layout of a particle network's flat weight vector.
+
+A particle network (PN) is a bias-free MLP ``y = W_L·φ(…φ(W_1·x))`` with one output. Its
+weights live in one flat vector ``w [n_weights]``: W1, W2, …, each row-major with row = output
+unit (torch ``Linear`` layout), so weight (layer l, cell c, edge e) sits at
+``offset[l] + c·in_l + e`` (``science/particles.md`` §1).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+import torch
+from torch import Tensor
+
+from .errors import ConfigError, ShapeError
+
+ACTIVATIONS = ("linear", "tanh", "sigmoid", "relu", "gelu")
+ENCODINGS = ("global", "per_layer", "alife2019")
+INITS = ("xavier", "torch")
+FLOAT_DTYPES = (torch.float32, torch.float64)
+
+
+@dataclass(frozen=True)
+class ParticleSpec:
+    """Architecture of one particle network; shared by every particle of a soup.
+
+    Args:
+        n_inputs: inputs per weight: value, layer, cell, edge, then auxiliary inputs (≥ 4).
+        hidden: width of every hidden layer.
+        n_outputs: must be 1 (weightwise application maps one weight to one weight).
+        depth: number of weight matrices (3 in every reference).
+        activation: φ after every hidden layer: one of ``ACTIVATIONS``.
+        encoding: position normalisation: ``global``, ``per_layer`` or ``alife2019``.
+        weight_init: ``xavier`` (Glorot-uniform, default) or ``torch`` (U(±1/√fan_in)).
+    """
+
+    n_inputs: int = 4
+    hidden: int = 2
+    n_outputs: int = 1
+    depth: int = 3
+    activation: str = "linear"
+    encoding: str = "global"
+    weight_init: str = "xavier"
+
+    def __post_init__(self) -> None:
+        for name in ("n_inputs", "hidden", "n_outputs", "depth"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ConfigError(f"ParticleSpec.{name} must be an int, got {value!r}")
+        if self.n_inputs < 4:
+            raise ConfigError(
+                f"ParticleSpec.n_inputs must be >= 4 (value, layer, cell, edge), "
+                f"got {self.n_inputs}"
+            )
+        if self.hidden < 1:
+            raise ConfigError(f"ParticleSpec.hidden must be >= 1, got {self.hidden}")
+        if self.n_outputs != 1:
+            raise ConfigError(
+                f"ParticleSpec.n_outputs must be 1 (a particle maps one weight to one weight), "
+                f"got {self.n_outputs}"
+            )
+        if self.depth < 2:
+            raise ConfigError(f"ParticleSpec.depth must be >= 2 weight matrices, got {self.depth}")
+        _check_choice("activation", self.activation, ACTIVATIONS)
+        _check_choice("encoding", self.encoding, ENCODINGS)
+        _check_choice("weight_init", self.weight_init, INITS)
+
+    @cached_property
+    def layer_shapes(self) -> tuple[tuple[int, int], ...]:
+        """(out, in) of each weight matrix, first layer first."""
+        h = self.hidden
+        return ((h, self.n_inputs),) + ((h, h),) * (self.depth - 2) + ((self.n_outputs, h),)
+
+    @cached_property
+    def offsets(self) -> tuple[int, ...]:
+        """Flat index where each weight matrix starts."""
+        out, k = [], 0
+        for rows, cols in self.layer_shapes:
+            out.append(k)
+            k += rows * cols
+        return tuple(out)
+
+    @property
+    def n_weights(self) -> int:
+        """P, the length of the flat weight vector (14 for 4-2-1)."""
+        return sum(r * c for r, c in self.layer_shapes)
+
+    @property
+    def is_linear(self) -> bool:
+        """True when φ is the identity, so the network collapses to one row vector."""
+        return self.activation == "linear"
+
+    @property
+    def name(self) -> str:
+        """Short architecture label such as ``4-2-1``."""
+        return f"{self.n_inputs}-{self.hidden}-{self.n_outputs}"
+
+    def unpack(self, w: Tensor) -> list[Tensor]:
+        """Per-layer matrix views of a batch of flat weights.
+
+        w: [N, n_weights]. Returns views [N, out_l, in_l], one per layer (no copy).
+        """
+        check_weights(self, w, "w")
+        return [
+            w[:, off : off + r * c].view(w.shape[0], r, c)
+            for off, (r, c) in zip(self.offsets, self.layer_shapes, strict=True)
+        ]
+
+    def pack(self, mats: list[Tensor]) -> Tensor:
+        """Inverse of ``unpack``: [N, out_l, in_l] matrices → [N, n_weights]."""
+        return torch.cat([m.reshape(m.shape[0], -1) for m in mats], dim=1)
+
+    def init(
+        self,
+        n: int,
+        generator: torch.Generator | None = None,
+        *,
+        dtype: torch.dtype = torch.float32,
+        device: torch.device | str | None = None,
+    ) -> Tensor:
+        """Fresh random particles, U(−a, a) per matrix; a from ``weight_init``.
+
+        Returns: [n, n_weights]. Deterministic for a given generator state.
+        """
+        if n < 0:
+            raise ConfigError(f"number of particles must be >= 0, got {n}")
+        if generator is not None and device is None:
+            device = generator.device
+        u = torch.rand(n, self.n_weights, generator=generator, dtype=dtype, device=device)
+        bounds = torch.empty(self.n_weights, dtype=dtype, device=u.device)
+        for off, (rows, cols) in zip(self.offsets, self.layer_shapes, strict=True):
+            if self.weight_init == "xavier":
+                a = math.sqrt(6.0 / (cols + rows))
+            else:
+                a = 1.0 / math.sqrt(cols)
+            bounds[off : off + rows * cols] = a
+        return (2.0 * u - 1.0) * bounds
+
+    def perfect_fixpoint(self, n: int = 1, *, dtype: torch.dtype = torch.float32) -> Tensor:
+        """The hand-made perfect fixpoint: W_l[0, 0] = 1 in every layer, all else 0.
+
+        Then f(x) = x₀, so self-application returns w exactly. Returns [n, n_weights].
+        """
+        w = torch.zeros(n, self.n_weights, dtype=dtype)
+        w[:, list(self.offsets)] = 1.0
+        return w
+
+    def to_dict(self) -> dict[str, int | str]:
+        """JSON-ready fields."""
+        return {
+            "n_inputs": self.n_inputs,
+            "hidden": self.hidden,
+            "n_outputs": self.n_outputs,
+            "depth": self.depth,
+            "activation": self.activation,
+            "encoding": self.encoding,
+            "weight_init": self.weight_init,
+        }
+
+
+def _check_choice(field: str, value: object, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ConfigError(
+            f"unknown {field} {value!r}; expected one of {', '.join(repr(a) for a in allowed)}"
+        )
+
+
+def check_weights(spec: ParticleSpec, w: object, name: str = "weights") -> Tensor:
+    """Raise ``ShapeError`` unless ``w`` is a float32/float64 tensor [N, spec.n_weights]."""
+    if not isinstance(w, Tensor):
+        raise ShapeError(
+            f"{name} must be a torch.Tensor [N, {spec.n_weights}], got {type(w).__name__}"
+        )
+    if w.dim() != 2 or w.shape[1] != spec.n_weights:
+        raise ShapeError(
+            f"{name} must have shape [N, {spec.n_weights}] for a {spec.name} particle, "
+            f"got {list(w.shape)}"
+        )
+    if w.dtype not in FLOAT_DTYPES:
+        raise ShapeError(f"{name} must be float32 or float64, got {w.dtype}")
+    return w
+
+
+def check_pair(spec: ParticleSpec, a: Tensor, b: Tensor, names: tuple[str, str]) -> None:
+    """Raise ``ShapeError`` unless ``a`` and ``b`` are matching weight batches."""
+    check_weights(spec, a, names[0])
+    check_weights(spec, b, names[1])
+    if a.shape != b.shape:
+        raise ShapeError(
+            f"{names[0]} and {names[1]} must have the same shape, "
+            f"got {list(a.shape)} and {list(b.shape)}"
+        )
+    if a.dtype != b.dtype:
+        raise ShapeError(f"{names[0]} is {a.dtype} but {names[1]} is {b.dtype}; use one dtype")
+    if a.device != b.device:
+        raise ShapeError(
+            f"{names[0]} is on {a.device} but {names[1]} is on {b.device}; move both to one device"
+        )

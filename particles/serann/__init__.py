@@ -1,0 +1,1 @@
+"""SeRANN genotype -> phenotype (science/serann.md)."""

@@ -1,0 +1,221 @@
+"""Batched self-training and learn-from (``science/particles.md`` §3).
+
+One step minimises Σ_p L_p over all particles, so each particle's gradient is exactly its solo
+gradient: L_p = mean_k (f_p(x_k(w̄)) − w̄_k)², inputs and targets rebuilt from w̄ and detached.
+Linear particles use a closed-form gradient through the chain v = W_L ⋯ W_1 (no autograd);
+other activations use batched autograd. Both paths are checked against each other in the tests.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from .apply import forward
+from .encoding import encode_positions
+from .errors import ConfigError, ShapeError
+from .network import ParticleSpec, check_pair, check_weights
+
+Rate = float | Tensor
+
+
+def _gradient_linear(
+    spec: ParticleSpec, w: Tensor, data: Tensor, pos: Tensor, target: Tensor
+) -> tuple[Tensor, Tensor]:
+    """Closed-form gradient of mean_m (v·x_m − t_m)² for linear particles.
+
+    w: [N, P]; data, target: [N, M]; pos: [N or 1, M, n_inputs] (column 0 ignored).
+    Returns (grad [N, P], loss [N]).
+    """
+    mats = spec.unpack(w)
+    v = mats[-1]
+    suffixes = [v]  # suffix row vectors s_l = W_L ⋯ W_{l+1}, built backwards
+    for W in reversed(mats[1:-1]):
+        v = torch.matmul(v, W)
+        suffixes.append(v)
+    v = torch.matmul(v, mats[0])[:, 0, :]  # [N, i]
+    p = pos[..., 1:4]  # [B, M, 3]
+    shared = p.shape[0] == 1  # one position table for all particles: plain matmuls
+    pos_term = v[:, 1:4] @ p[0].T if shared else (p @ v[:, 1:4, None])[..., 0]
+    r = data * v[:, :1] + pos_term - target  # [N, M] residuals
+    scale = 2.0 / data.shape[1]
+    loss = (r * r).mean(dim=1)
+    g_pos = r @ p[0] if shared else (r[:, None, :] @ p)[:, 0, :]  # [N, 3]
+    g_v = torch.zeros_like(v)
+    g_v[:, 0] = (r * data).sum(dim=1) * scale
+    g_v[:, 1:4] = g_pos * scale
+    grads = []
+    u = g_v  # u_l = W_{l-1} ⋯ W_1 g_v, [N, in_l]
+    n_layers = len(mats)
+    for layer, W in enumerate(mats):
+        if layer == n_layers - 1:  # dL/dW_L = u_L as a row (one output)
+            grads.append(u[:, None, :])
+            break
+        s = suffixes[n_layers - 2 - layer][:, 0, :]  # [N, out_l]
+        grads.append(s[:, :, None] * u[:, None, :])
+        u = (W @ u[:, :, None])[:, :, 0]
+    return spec.pack(grads), loss
+
+
+def _gradient_autograd(
+    spec: ParticleSpec, w: Tensor, data: Tensor, pos: Tensor, target: Tensor
+) -> tuple[Tensor, Tensor]:
+    """Same contract as ``_gradient_linear``, through torch autograd (any activation)."""
+    x = pos.expand(w.shape[0], -1, -1).clone()
+    x[:, :, 0] = data
+    with torch.enable_grad():
+        wp = w.detach().clone().requires_grad_(True)
+        loss = ((forward(spec, wp, x) - target) ** 2).mean(dim=1)
+        (grad,) = torch.autograd.grad(loss.sum(), wp)
+    return grad, loss.detach()
+
+
+def gradient(
+    spec: ParticleSpec,
+    w: Tensor,
+    data: Tensor,
+    pos: Tensor,
+    target: Tensor,
+    *,
+    analytic: bool = True,
+) -> tuple[Tensor, Tensor]:
+    """Per-particle gradient and loss of the replication objective on given samples."""
+    if spec.is_linear and analytic:
+        return _gradient_linear(spec, w, data, pos, target)
+    return _gradient_autograd(spec, w, data, pos, target)
+
+
+def _rate(value: Rate, n: int, like: Tensor, name: str, *, allow_zero: bool) -> Tensor | float:
+    """Validate a scalar or [N] rate; return it broadcastable against [N, P]."""
+    if isinstance(value, Tensor):
+        if value.dim() != 1 or value.shape[0] != n:
+            raise ShapeError(f"{name} must be a scalar or a tensor [{n}], got {list(value.shape)}")
+        bad = ~torch.isfinite(value) | ((value < 0) if allow_zero else (value <= 0))
+        if bool(bad.any()):
+            relation = ">= 0" if allow_zero else "> 0"
+            raise ConfigError(f"every {name} must be {relation}, got {value}")
+        return value.to(dtype=like.dtype, device=like.device)[:, None]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{name} must be a number or a tensor [{n}], got {type(value).__name__}")
+    if not (value >= 0 if allow_zero else value > 0) or value != value or value == float("inf"):
+        hint = "0.9" if name == "momentum" else "0.04"
+        relation = ">= 0" if allow_zero else "> 0"
+        raise ConfigError(f"{name} must be {relation} and finite, got {value}; try {hint}")
+    return float(value)
+
+
+def _sgd(
+    w: Tensor, grad: Tensor, lr: Tensor | float, momentum: Tensor | float, buf: Tensor | None
+) -> tuple[Tensor, Tensor | None]:
+    """Torch-SGD update (no dampening, no Nesterov): b ← μ·b + g; w ← w − lr·b."""
+    if buf is None and isinstance(momentum, float) and momentum == 0.0:
+        return w - lr * grad, None
+    buf = grad if buf is None else momentum * buf + grad
+    return w - lr * buf, buf
+
+
+def _check_buf(buf: Tensor | None, w: Tensor) -> None:
+    if buf is not None and (buf.shape != w.shape or buf.dtype != w.dtype):
+        raise ShapeError(
+            f"momentum buffer must match the weights {list(w.shape)} {w.dtype}, "
+            f"got {list(buf.shape)} {buf.dtype}"
+        )
+
+
+def _full_step(
+    spec: ParticleSpec,
+    w: Tensor,
+    data: Tensor,
+    lr: Rate,
+    momentum: Rate,
+    buf: Tensor | None,
+    analytic: bool,
+) -> tuple[Tensor, Tensor, Tensor | None]:
+    n = w.shape[0]
+    lr_t = _rate(lr, n, w, "lr", allow_zero=False)
+    mu_t = _rate(momentum, n, w, "momentum", allow_zero=True)
+    _check_buf(buf, w)
+    data = data.detach()
+    pos = encode_positions(spec, dtype=w.dtype, device=w.device)[None]
+    grad, loss = gradient(spec, w.detach(), data, pos, data, analytic=analytic)
+    w_new, buf = _sgd(w.detach(), grad, lr_t, mu_t, buf)
+    return w_new, loss, buf
+
+
+def self_train_step(
+    spec: ParticleSpec,
+    w: Tensor,
+    lr: Rate,
+    *,
+    momentum: Rate = 0.0,
+    buf: Tensor | None = None,
+    analytic: bool = True,
+) -> tuple[Tensor, Tensor, Tensor | None]:
+    """One full-batch self-train step of every particle (Def. 5).
+
+    w: [N, P]; lr, momentum: scalars or [N]; buf: [N, P] momentum buffer or None.
+    Returns (w_new [N, P], loss [N] before the step, buf). ``w`` is not modified.
+    """
+    check_weights(spec, w, "w")
+    return _full_step(spec, w, w, lr, momentum, buf, analytic)
+
+
+def learn_from_step(
+    spec: ParticleSpec,
+    learners: Tensor,
+    teachers: Tensor,
+    lr: Rate,
+    *,
+    momentum: Rate = 0.0,
+    buf: Tensor | None = None,
+    analytic: bool = True,
+) -> tuple[Tensor, Tensor, Tensor | None]:
+    """One step of each learner's self-train loss on its teacher's data.
+
+    Learner i learns to output teacher i's weights at teacher i's positions.
+    learners, teachers: [N, P]. Returns (learners_new [N, P], loss [N], buf).
+    """
+    check_pair(spec, learners, teachers, ("learners", "teachers"))
+    return _full_step(spec, learners, teachers, lr, momentum, buf, analytic)
+
+
+def train_pass(
+    spec: ParticleSpec,
+    w: Tensor,
+    data: Tensor,
+    lr: Rate,
+    generator: torch.Generator | None = None,
+    *,
+    momentum: Rate = 0.0,
+    buf: Tensor | None = None,
+    order: Tensor | None = None,
+    analytic: bool = True,
+) -> tuple[Tensor, Tensor, Tensor | None]:
+    """One ``epoch``-mode pass (2019 Keras ``fit``): P single-sample steps in random order.
+
+    Inputs and targets come from ``data`` (w itself for self-train, the teacher for
+    learn-from), fixed at the start of the pass. w, data: [N, P]; order: optional [N, P]
+    permutation per particle (drawn from ``generator`` otherwise).
+    Returns (w_new, mean per-sample loss [N], buf).
+    """
+    check_pair(spec, w, data, ("w", "data"))
+    n, p = w.shape
+    lr_t = _rate(lr, n, w, "lr", allow_zero=False)
+    mu_t = _rate(momentum, n, w, "momentum", allow_zero=True)
+    _check_buf(buf, w)
+    if order is None:
+        order = torch.argsort(
+            torch.rand(n, p, generator=generator, device=w.device, dtype=torch.float64), dim=1
+        )
+    data = data.detach()
+    table = encode_positions(spec, dtype=w.dtype, device=w.device)
+    w = w.detach()
+    total = torch.zeros(n, dtype=w.dtype, device=w.device)
+    for s in range(p):  # a loop over weights, batched over particles
+        k = order[:, s : s + 1]  # [N, 1]
+        d = data.gather(1, k)
+        grad, loss = gradient(spec, w, d, table[k], d, analytic=analytic)
+        total += loss
+        w, buf = _sgd(w, grad, lr_t, mu_t, buf)
+    return w, total / p, buf
+

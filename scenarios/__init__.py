@@ -1,0 +1,1 @@
+"""Named, versioned experiments and the ``neurosoup`` CLI."""

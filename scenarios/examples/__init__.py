@@ -1,0 +1,1 @@
+"""Example user rules and scenario files."""
