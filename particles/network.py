@@ -111,7 +111,7 @@ class ParticleSpec:
 
     def pack(self, mats: list[Tensor]) -> Tensor:
         """Inverse of ``unpack``: [N, out_l, in_l] matrices → [N, n_weights]."""
-        return torch.cat([m.reshape(m.shape[0], -1) for m in mats], dim=1)
+        return torch.cat([m.reshape(m.shape[0], m.shape[1] * m.shape[2]) for m in mats], dim=1)
 
     def init(
         self,

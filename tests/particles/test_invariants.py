@@ -103,3 +103,15 @@ def test_r2_is_nan_for_constant_weights() -> None:
     spec = ParticleSpec()
     w = torch.full((1, 14), 0.3)
     assert torch.isnan(replication_r2(spec, w)).all()
+
+
+@pytest.mark.parametrize("n", [0, 1_000_000])
+def test_empty_and_million_particle_batches(n: int) -> None:
+    spec = ParticleSpec()
+    w = spec.init(n, torch.Generator().manual_seed(7))
+    w2, loss, _ = self_train_step(spec, w, 0.04)
+    codes = classify(spec, w2)
+    assert w2.shape == (n, 14) and loss.shape == (n,) and codes.shape == (n,)
+    assert sum(count_types(codes).values()) == n
+    if n:
+        assert bool(torch.isfinite(w2).all()) and bool((loss > 0).all())
