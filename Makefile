@@ -31,7 +31,8 @@ bench: $(STAMP)
 	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
 
 demo: $(STAMP)
-	$(PY) -m neurosoup.scenarios.demo
+	mkdir -p runs
+	$(VENV)/bin/neurosoup run soup/journal-v1 --out runs/demo.h5 --overwrite --quiet
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -1,1 +1,16 @@
-"""Named, versioned experiments and the ``neurosoup`` CLI."""
+"""Named, versioned experiments and the ``neurosoup`` CLI.
+
+Map of the package:
+    registry.py   ScenarioSpec, register, make, list_scenarios (did-you-mean errors)
+    soup.py       the registered soups (registrations only)
+    files.py      TOML scenario files: ``extends = "soup/journal-v1"`` plus overrides
+    runner.py     run a scenario into a run file, resume one; the reference comparison table
+    cli.py        the ``neurosoup`` command line
+    examples/     an example user rule (``noisy_attack``) and scenario file
+"""
+
+from . import soup as _soup  # noqa: F401 - registrations
+from .examples import noisy_attack as _noisy_attack  # noqa: F401 - registers the rule
+from .registry import ScenarioSpec, list_scenarios, make, register, spec
+
+__all__ = ["ScenarioSpec", "list_scenarios", "make", "register", "spec"]

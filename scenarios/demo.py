@@ -24,13 +24,17 @@ def self_training_demo(n: int = 30, steps: int = 2000, lr: float = 0.04, seed: i
     elapsed = time.perf_counter() - t0
     counts = count_types(classify(spec, w))
     r2 = replication_stats(spec, w)["r2"]
-    print(f"{n} random {spec.name} particles, {steps} self-train steps at lr {lr} "
-          f"(seed {seed}, {elapsed:.1f} s):")
+    print(
+        f"{n} random {spec.name} particles, {steps} self-train steps at lr {lr} "
+        f"(seed {seed}, {elapsed:.1f} s):"
+    )
     for label, count in counts.items():
         print(f"  {label:<13} {count:>3}")
     print(f"  median replication R² {float(r2.median()):.10f}")
-    print("reference (journal-era code, 30 nets, 2,000 steps): 25/30 fixpoints, 5 other;"
-          " 10 seeds: 27.8 ± 1.4")
+    print(
+        "reference (journal-era code, 30 nets, 2,000 steps): 25/30 fixpoints, 5 other;"
+        " 10 seeds: 27.8 ± 1.4"
+    )
 
 
 def main() -> None:

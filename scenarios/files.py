@@ -1,0 +1,61 @@
+"""TOML scenario files: ``extends = "soup/journal-v1"`` plus overrides of its settings.
+
+    extends = "soup/journal-v1"
+    seed = 3                # optional
+    n_particles = 50
+    attack_rate = 0.2
+    [particle]
+    encoding = "per_layer"
+
+Only registered ids can be extended; unknown keys are rejected with the closest known name.
+Files are parsed with ``tomllib`` into plain values; nothing in them is executed or imported.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from neurosoup.chemistry.config import CONFIG_KEYS, check_keys, suggest
+from neurosoup.particles import ConfigError
+
+from .registry import spec
+
+FILE_KEYS = ("extends", "seed", "description")
+
+
+def load_scenario_file(path: str | Path) -> tuple[str, dict[str, Any], int | None]:
+    """Parse a scenario file. Returns (extended scenario id, overrides, seed or None)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"scenario file {path} does not exist; check the path")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"malformed TOML in {path}: {exc}; fix the syntax") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read scenario file {path} ({exc})") from None
+    base = data.pop("extends", None)
+    if not isinstance(base, str):
+        raise ConfigError(
+            f'{path} must name the scenario it extends, e.g. extends = "soup/journal-v1"; '
+            f"got {base!r}"
+        )
+    spec(base)  # unknown ids raise UnknownScenario with a suggestion
+    seed = data.pop("seed", None)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise ConfigError(f"seed in {path} must be an int >= 0, got {seed!r}")
+    data.pop("description", None)
+    for key in data:
+        if key not in CONFIG_KEYS:
+            raise ConfigError(
+                f"unknown key `{key}` in {path}.{suggest(key, (*FILE_KEYS, *CONFIG_KEYS))} "
+                "Run `neurosoup show ID` to see the settings a scenario has."
+            )
+    if isinstance(data.get("particle"), dict):
+        check_keys(data["particle"], particle=True)
+    return base, data, seed
+
+
+__all__ = ["load_scenario_file"]

@@ -1,0 +1,47 @@
+"""Shared helpers of the scenario tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from neurosoup.scenarios import spec
+
+
+def tiny(scenario: str, **extra) -> dict:
+    """Overrides that make a registered scenario tiny (a few particles, ticks, steps)."""
+    cfg = spec(scenario).resolve()
+    out = {"n_particles": 6, "steps": 5, "checkpoint_every": 2}
+    if cfg.train_steps > 2:
+        out["train_steps"] = 2
+    if cfg.learn_from_severity > 2:
+        out["learn_from_severity"] = 2
+    return {**out, **extra}
+
+
+def dump(path: Path) -> dict:
+    """Every dataset and attribute of an HDF5 file, as numpy values."""
+    out: dict = {}
+
+    def visit(name, obj):
+        for key, value in obj.attrs.items():
+            out[f"{name}@{key}"] = value
+        if isinstance(obj, h5py.Dataset):
+            out[name] = obj[()]
+
+    with h5py.File(path, "r") as f:
+        for key, value in f.attrs.items():
+            out[f"@{key}"] = value
+        f.visititems(visit)
+    return out
+
+
+def assert_same_file(a: Path, b: Path) -> None:
+    da, db = dump(a), dump(b)
+    assert sorted(da) == sorted(db)
+    for key in da:
+        x, y = np.asarray(da[key]), np.asarray(db[key])
+        assert x.shape == y.shape and x.dtype == y.dtype, key
+        assert np.array_equal(x, y, equal_nan=x.dtype.kind == "f"), key

@@ -1,0 +1,64 @@
+"""A run killed with SIGKILL leaves a readable file; resuming it ends like an unbroken run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import h5py
+import numpy as np
+
+from neurosoup.chemistry.recorder import open_run, record, resume
+from neurosoup.scenarios import make
+from tests.scenarios.helpers import assert_same_file
+
+SETS = {"steps": 5000, "checkpoint_every": 7, "n_particles": 20}
+
+
+def _ckpt_tick(path) -> int:
+    try:
+        with h5py.File(f"{path}.ckpt", "r") as f:
+            return int(f.attrs["tick"])
+    except (OSError, KeyError):
+        return -1
+
+
+def test_sigkill_then_resume(tmp_path) -> None:
+    path = tmp_path / "killed.h5"
+    cmd = [sys.executable, "-m", "neurosoup.scenarios.cli", "run", "soup/journal-v1", "--seed",
+           "9", "--out", str(path), "--quiet"]
+    for key, value in SETS.items():
+        cmd += ["--set", f"{key}={value}"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    child = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    try:
+        while _ckpt_tick(path) < 14:
+            assert child.poll() is None, child.stderr.read().decode()
+            assert time.monotonic() < deadline, "the child run made no progress"
+            time.sleep(0.05)
+        time.sleep(0.1)  # let it get somewhere between two checkpoints
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert child.returncode == -signal.SIGKILL
+
+    file, meta = open_run(path)  # readable after the kill
+    with file:
+        steps = file["observables/count_fixpoint/step"][:]
+        assert np.array_equal(steps, np.arange(steps.shape[0])), "flushed ticks are contiguous"
+        assert file["particles/all/weights/value"].shape[0] == steps.shape[0]
+        assert meta["steps_planned"] == 5000
+    tick = _ckpt_tick(path)
+    assert tick >= 14 and steps.shape[0] - 1 >= tick
+
+    end = tick + 9
+    soup = resume(path, end - tick, progress=False)
+    whole = make("soup/journal-v1", seed=9, **SETS)
+    record(whole, tmp_path / "whole.h5", end, progress=False)
+    assert soup.steps == whole.steps == end
+    assert np.array_equal(soup.store.weights.numpy(), whole.store.weights.numpy())
+    assert_same_file(path, tmp_path / "whole.h5")
