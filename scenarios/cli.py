@@ -50,11 +50,12 @@ def _resume(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ribo_train(args: argparse.Namespace) -> int:
+def _ribo(args: argparse.Namespace) -> int:
     from neurosoup.particles.serann.ribo import train_cli  # heavy: import only when asked
 
     rest = list(args.argv)
-    return int(train_cli(rest[1:] if rest[:1] == ["--"] else rest))
+    rest = rest[1:] if rest[:1] == ["--"] else rest
+    return int(train_cli(["stats", *rest] if args.ribo_command == "stats" else rest))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -88,10 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     ribo = sub.add_parser("ribo", help="SeRANN ribosome tools").add_subparsers(
         dest="ribo_command", required=True
     )
-    p = ribo.add_parser("train", help="train the RiboAE (options: neurosoup ribo train -h)",
-                        add_help=False)  # fmt: skip
-    p.add_argument("argv", nargs=argparse.REMAINDER)
-    p.set_defaults(func=_ribo_train)
+    for name, text in (("train", "train the RiboAE"), ("stats", "genotype-phenotype map shares")):
+        p = ribo.add_parser(name, help=f"{text} (options: neurosoup ribo {name} -h)",
+                            add_help=False)  # fmt: skip
+        p.add_argument("argv", nargs=argparse.REMAINDER)
+        p.set_defaults(func=_ribo)
     add_commands(sub)
     return parser
 
@@ -99,8 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``neurosoup`` console script; returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:2] == ["ribo", "train"]:  # pass everything after `ribo train` through untouched
-        argv = ["ribo", "train", "--", *argv[2:]]
+    if argv[:1] == ["ribo"] and argv[1:2] in (["train"], ["stats"]):
+        argv = [*argv[:2], "--", *argv[2:]]  # pass everything after it through untouched
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)

@@ -122,3 +122,15 @@ def test_bad_input(argv, message, tmp_path, capsys, run_file) -> None:
     assert message.replace("{tmp}", str(tmp_path)) in err
     assert "Traceback" not in err
     assert run_file.read_bytes() == before, "a failed command must not touch existing runs"
+
+
+def test_ribo_commands_pass_their_options_through(capsys) -> None:
+    import json
+
+    rc, out, _ = run_cli(capsys, "ribo", "stats", "--n", "5", "--seed", "1")
+    stats = json.loads(out)
+    assert rc == 0 and set(stats) == {"corpus_held_out", "random"}
+    assert 0.0 <= stats["corpus_held_out"]["valid"] <= 1.0
+    with pytest.raises(SystemExit) as exc:
+        main(["ribo", "train", "-h"])
+    assert exc.value.code == 0 and "--corpus-size" in capsys.readouterr().out
