@@ -1,1 +1,44 @@
-"""Offline, read-only analysis of run files (filled in by the analysis step)."""
+"""Offline, read-only analysis: HDF5 run files → tables, statistics, figures.
+
+Map of the package (never imports ``neurosoup.chemistry`` or ``neurosoup.scenarios``):
+    load.py        open_run → Run: spec, observables, events, lineage, organisms
+    snapshots.py   Snapshots, Frame: lazy per-frame access to weights, uids, types
+    soup.py        type counts, whitened PCA trajectories, lineages, organism sizes, distances
+    robustness.py  noise robustness (t_verge, t_fix) and basins of stored particles
+    plots.py       one function per figure (→ Figure) and save_figure (PNG + CSV)
+    report.py      named analyses for the CLI, every figure that fits a run, the HTML report
+"""
+
+from neurosoup.particles import SnapshotError
+
+from .load import Frame, Run, Snapshots, open_run
+from .robustness import robustness, run_robustness, time_to_vergence
+from .soup import (
+    distance_matrix,
+    final_counts,
+    lineage_summary,
+    lineage_table,
+    organism_sizes,
+    pca_fit,
+    pca_trajectories,
+    type_counts,
+)
+
+__all__ = [
+    "Frame",
+    "Run",
+    "SnapshotError",
+    "Snapshots",
+    "distance_matrix",
+    "final_counts",
+    "lineage_summary",
+    "lineage_table",
+    "open_run",
+    "organism_sizes",
+    "pca_fit",
+    "pca_trajectories",
+    "robustness",
+    "run_robustness",
+    "time_to_vergence",
+    "type_counts",
+]

@@ -1,9 +1,161 @@
-"""Analysis sub-commands of the ``neurosoup`` CLI (filled in by the analysis step)."""
+"""Analysis sub-commands of the ``neurosoup`` CLI: analyse, plot, report, reproduce.
+
+``add_commands(sub)`` is called by ``cli.py``; each sub-parser sets ``func`` to a handler
+``handler(args) -> int``. Handlers raise ``NeurosoupError`` for user mistakes (bad file,
+unknown analysis name); the CLI's ``main`` prints ``error: <message>`` and exits with 2.
+"""
 
 from __future__ import annotations
 
 import argparse
+import difflib
+from pathlib import Path
+
+import pandas as pd
+
+from neurosoup.analysis import open_run
+from neurosoup.analysis.report import ANALYSES, analysis, write_figures, write_report
+from neurosoup.analysis.robustness import robustness_summary
+from neurosoup.particles import ConfigError
+
+REPRODUCE_TARGETS = ("soup",)
+ANALYSIS_OPTIONS = {
+    "robustness": ("clones", "cap", "seed"),
+    "basins": ("clones", "steps", "seed"),
+    "trajectories": ("every",),
+}
+
+
+def _print_table(frame: pd.DataFrame) -> None:
+    """Print a table, truncated to 60 rows (``--csv`` writes all of it)."""
+    with pd.option_context("display.max_rows", 60, "display.width", 120, "display.max_columns", 20):
+        print(frame)
+
+
+def cmd_analyse(args: argparse.Namespace) -> int:
+    """``neurosoup analyse FILE [NAME]``: print one analysis as a table (or write CSV)."""
+    fn = analysis(args.name)  # validate before opening the file
+    options = {
+        k: getattr(args, k)
+        for k in ANALYSIS_OPTIONS.get(args.name, ())
+        if getattr(args, k) is not None
+    }
+    with open_run(args.file) as run:
+        table = fn(run, **options)
+    if args.csv:
+        Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(args.csv, index=table.index.name is not None)
+        print(f"wrote {args.csv} ({len(table)} rows)")
+    elif args.name == "robustness":  # per-clone rows go to --csv; the console gets the means
+        print(f"mean over clones per noise level ({len(table)} clones; --csv for all rows)")
+        _print_table(robustness_summary(table))
+    else:
+        _print_table(table)
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    """``neurosoup plot FILE --out DIR``: every figure that fits the run, PNG + CSV."""
+    with open_run(args.file) as run:
+        pngs = write_figures(
+            run, args.out, robustness_clones=args.clones, basin_steps=args.basin_steps
+        )
+    for png in pngs:
+        print(f"wrote {png} (+ {png.with_suffix('.csv').name})")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``neurosoup report FILE --out DIR``: one self-contained HTML report."""
+    with open_run(args.file) as run:
+        path = write_report(
+            run, args.out, robustness_clones=args.clones, basin_steps=args.basin_steps
+        )
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    """``neurosoup reproduce soup --scale small|paper --out DIR``."""
+    if args.target not in REPRODUCE_TARGETS:
+        close = difflib.get_close_matches(args.target, REPRODUCE_TARGETS, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise ConfigError(
+            f"nothing to reproduce named {args.target!r}; {hint}expected one of "
+            f"{', '.join(REPRODUCE_TARGETS)}"
+        )
+    from . import reproduce  # the soup engine is imported only when it is needed
+
+    table = reproduce.reproduce_soup(
+        scale=args.scale, out=Path(args.out), seed=args.seed, only=args.only
+    )
+    _print_table(table[["row", "measure", "ours", "reference", "seconds"]])
+    print(f"wrote {Path(args.out) / 'reproduce_soup.md'} and .csv")
+    return 0
+
+
+def _figure_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--clones",
+        type=int,
+        default=20,
+        help="noisy clones per fixpoint and noise level (default 20)",
+    )
+    p.add_argument(
+        "--basin-steps",
+        type=int,
+        default=2500,
+        help="self-train steps of the basin clones (default 2500)",
+    )
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Register the analysis sub-commands on the CLI's sub-parser set."""
+    p = sub.add_parser(
+        "analyse",
+        aliases=["analyze"],
+        help="print one analysis of a run file",
+        description="Analyses: " + ", ".join(ANALYSES),
+    )
+    p.add_argument("file", help="run file (.h5) written by `neurosoup run`")
+    p.add_argument(
+        "name", nargs="?", default="counts", help=f"one of {', '.join(ANALYSES)} (default counts)"
+    )
+    p.add_argument("--csv", metavar="PATH", help="write the full table as CSV instead")
+    p.add_argument("--clones", type=int, default=None, help="robustness/basins: clones")
+    p.add_argument("--cap", type=int, default=None, help="robustness: step cap (1000)")
+    p.add_argument("--steps", type=int, default=None, help="basins: self-train steps (2500)")
+    p.add_argument("--seed", type=int, default=None, help="robustness/basins: noise seed")
+    p.add_argument("--every", type=int, default=None, help="trajectories: every k-th snapshot")
+    p.set_defaults(func=cmd_analyse)
+
+    p = sub.add_parser("plot", help="write every figure that fits a run (PNG + CSV)")
+    p.add_argument("file", help="run file (.h5)")
+    p.add_argument("--out", required=True, help="output folder")
+    _figure_options(p)
+    p.set_defaults(func=cmd_plot)
+
+    p = sub.add_parser("report", help="write a self-contained HTML report of a run")
+    p.add_argument("file", help="run file (.h5)")
+    p.add_argument("--out", required=True, help="output folder")
+    _figure_options(p)
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("reproduce", help="reproduce the papers' experiments (table + figures)")
+    p.add_argument("target", help="what to reproduce: soup")
+    p.add_argument(
+        "--scale",
+        choices=("small", "paper"),
+        default="small",
+        help="small: minutes on 2 cores; paper: the papers' sizes and seeds",
+    )
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
+    p.add_argument(
+        "--only",
+        nargs="*",
+        default=None,
+        metavar="ROW",
+        help="run only these rows (ids as in the table)",
+    )
+    p.set_defaults(func=cmd_reproduce)

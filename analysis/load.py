@@ -1,0 +1,264 @@
+"""Open a neurosoup run file read-only (``docs/runfile.md``, format version 1).
+
+``open_run(path)`` returns a ``Run``: the stored JSON spec, observables as a pandas table,
+lazy per-snapshot access to the particle arrays, events, the lineage graph and the organisms
+(bond components) of a snapshot. Nothing read from the file is ever executed. Snapshot
+frames are read lazily through ``snapshots.Snapshots``.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import h5py
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from neurosoup.particles import ConfigError, ParticleSpec, SnapshotError
+
+from .snapshots import Frame, Snapshots, damaged
+
+FORMAT = "neurosoup-run"
+FORMAT_VERSION = 1
+BIRTH_CAUSES = ("seed", "respawn", "offspring")
+DEATH_CAUSES = ("divergent", "zero", "replaced")
+
+
+class Run:
+    """One run file, opened read-only. Use as a context manager or call ``close()``."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise SnapshotError(f"{self.path}: no such file; check the path of the run file")
+        try:
+            self._file = h5py.File(self.path, "r")
+        except OSError as exc:
+            if "lock" in str(exc):
+                raise SnapshotError(
+                    f"{self.path}: locked by another process (a run still writing it?); wait "
+                    "for it to finish or analyse a copy of the file"
+                ) from None
+            raise SnapshotError(
+                f"{self.path}: not a readable HDF5 file ({exc.__class__.__name__}); "
+                "it is not a neurosoup run or it is damaged (truncated?)"
+            ) from None
+        try:
+            self._check_root()
+            self.spec: dict[str, Any] = self._read_spec()
+            group = self._file.get("particles/all")
+            self.snapshots = Snapshots(self.path, group)
+        except BaseException:
+            self._file.close()
+            raise
+
+    def _check_root(self) -> None:
+        attrs = self._file.attrs
+        fmt = attrs.get("format")
+        if isinstance(fmt, bytes):
+            fmt = fmt.decode()
+        if fmt != FORMAT:
+            raise SnapshotError(
+                f"{self.path}: not a neurosoup run (root attribute format={fmt!r}, expected "
+                f"{FORMAT!r}); pass a file written by `neurosoup run`"
+            )
+        version = attrs.get("format_version")
+        if version is None:
+            raise damaged(self.path, "/", "no format_version attribute")
+        if int(version) > FORMAT_VERSION:
+            raise SnapshotError(
+                f"{self.path}: run file format_version {int(version)} is newer than this reader "
+                f"(knows <= {FORMAT_VERSION}); upgrade neurosoup to read it"
+            )
+        self.format_version = int(version)
+        self.kind = str(attrs.get("kind", "soup"))
+        self.package_version = str(attrs.get("package_version", "unknown"))
+
+    def _read_spec(self) -> dict[str, Any]:
+        if "parameters/spec" not in self._file:
+            raise damaged(self.path, "/parameters/spec", "missing")
+        try:
+            raw = self._file["parameters/spec"][()]
+            text = raw.decode() if isinstance(raw, bytes) else str(raw)
+            spec = json.loads(text)
+        except (OSError, ValueError) as exc:
+            raise damaged(self.path, "/parameters/spec", f"not JSON: {exc}") from None
+        if not isinstance(spec, dict):
+            raise damaged(self.path, "/parameters/spec", "JSON is not an object")
+        return spec
+
+    def close(self) -> None:
+        """Close the underlying HDF5 file."""
+        self._file.close()
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The resolved configuration stored in the spec (``{}`` when absent)."""
+        return dict(self.spec.get("config") or {})
+
+    @cached_property
+    def particle_spec(self) -> ParticleSpec:
+        """The ``ParticleSpec`` rebuilt from ``spec["config"]["particle"]``."""
+        fields = self.config.get("particle")
+        if not isinstance(fields, dict):
+            raise damaged(self.path, "/parameters/spec", "config.particle missing")
+        try:
+            return ParticleSpec(**fields)
+        except (ConfigError, TypeError) as exc:
+            raise damaged(self.path, "/parameters/spec", f"bad config.particle: {exc}") from None
+
+    @property
+    def epsilon(self) -> float:
+        """The classification ε of the run (default 1e-5)."""
+        return float(self.config.get("epsilon", 1e-5))
+
+    def _columns(self, name: str, columns: tuple[str, ...]) -> pd.DataFrame:
+        group = self._file.get(name)
+        if group is None:
+            return pd.DataFrame({c: np.zeros(0, dtype=np.int64) for c in columns})
+        try:
+            data = {c: group[c][()] for c in columns if c in group}
+        except OSError as exc:
+            raise damaged(self.path, f"/{name}", str(exc)) from None
+        if len({len(v) for v in data.values()}) > 1:
+            raise damaged(self.path, f"/{name}", "columns of unequal length")
+        return pd.DataFrame(data)
+
+    @cached_property
+    def observables(self) -> pd.DataFrame:
+        """Every observable as one column, indexed by ``step`` (outer join over names)."""
+        group = self._file.get("observables")
+        series = []
+        for name in sorted(group) if group is not None else []:
+            try:
+                step, value = group[name]["step"][()], group[name]["value"][()]
+            except (KeyError, OSError) as exc:
+                raise damaged(self.path, f"/observables/{name}", str(exc)) from None
+            if len(step) != len(value):
+                raise damaged(
+                    self.path, f"/observables/{name}", f"{len(step)} steps, {len(value)} values"
+                )
+            value = value.reshape(len(step), -1)
+            for j in range(value.shape[1]):
+                col = name if value.shape[1] == 1 else f"{name}_{j}"
+                series.append(pd.Series(value[:, j], index=step.astype(np.int64), name=col))
+        frame = pd.concat(series, axis=1).sort_index() if series else pd.DataFrame()
+        frame.index.name = "step"
+        return frame
+
+    @cached_property
+    def events(self) -> pd.DataFrame:
+        """One row per action: tick, operator (name), actor, counterpart, changed, applied."""
+        cols = ("tick", "operator", "actor", "counterpart", "changed", "applied")
+        frame = self._columns("events", cols)
+        group = self._file.get("events")
+        names = json.loads(group.attrs.get("operators", "[]")) if group is not None else []
+        if len(frame) and names:
+            codes = frame["operator"].to_numpy().astype(np.int64)
+            if codes.min() < 0 or codes.max() >= len(names):
+                raise damaged(self.path, "/events", "operator code outside attrs['operators']")
+            frame["operator"] = np.asarray(names, dtype=object)[codes]
+        return frame
+
+    @cached_property
+    def births(self) -> pd.DataFrame:
+        """Birth table: uid, parent_uid, co_parent_uid, born_at, cause (label)."""
+        cols = ("uid", "parent_uid", "co_parent_uid", "born_at", "cause")
+        if "lineage/births" in self._file:
+            frame = self._columns("lineage/births", cols)
+        else:  # rebuild from snapshots: first sighting of each uid
+            frames = list(self.snapshots)
+            if not frames:
+                return pd.DataFrame({c: [] for c in cols})
+            uid = np.concatenate([f.uid for f in frames])
+            first = np.unique(uid, return_index=True)[1]
+            parent = np.concatenate([f.parent_uid for f in frames])[first]
+            frame = pd.DataFrame(
+                {
+                    "uid": uid[first],
+                    "parent_uid": parent,
+                    "co_parent_uid": np.full(len(first), -1),
+                    "born_at": np.concatenate([f.born_at for f in frames])[first],
+                    "cause": np.where(parent >= 0, 2, 0),
+                }
+            )
+        frame["cause"] = _labels(frame["cause"], BIRTH_CAUSES)
+        return frame
+
+    @cached_property
+    def deaths(self) -> pd.DataFrame:
+        """Death table: uid, died_at, cause (label); empty when the file has none."""
+        frame = self._columns("lineage/deaths", ("uid", "died_at", "cause"))
+        frame["cause"] = _labels(frame["cause"], DEATH_CAUSES)
+        return frame
+
+    @cached_property
+    def lineage(self) -> nx.DiGraph:
+        """Parent → child graph over uids; node attrs born_at, cause, died_at, death_cause.
+
+        Edges carry ``role`` = ``parent`` or ``co_parent``.
+        """
+        g = nx.DiGraph()
+        b = self.births
+        for row in b.itertuples(index=False):
+            g.add_node(int(row.uid), born_at=int(row.born_at), cause=row.cause, died_at=None)
+        for row in self.deaths.itertuples(index=False):
+            if row.uid in g:
+                g.nodes[int(row.uid)].update(died_at=int(row.died_at), death_cause=row.cause)
+        for col, role in (("parent_uid", "parent"), ("co_parent_uid", "co_parent")):
+            sel = b[b[col] >= 0]
+            g.add_edges_from(
+                (int(p), int(c), {"role": role}) for p, c in zip(sel[col], sel["uid"], strict=True)
+            )
+        return g
+
+    def bonds(self, step: int | None = None) -> np.ndarray:
+        """Bonds (uid pairs) of one snapshot: [E, 2] int64 (empty without merge)."""
+        group = self._file.get("connectivity/bonds")
+        if group is None:
+            return np.zeros((0, 2), dtype=np.int64)
+        if step is None and len(self.snapshots) == 0:
+            return np.zeros((0, 2), dtype=np.int64)
+        steps = group["step"][()]
+        hits = np.flatnonzero(steps == (self.snapshots.steps[-1] if step is None else step))
+        if len(hits) == 0:
+            return np.zeros((0, 2), dtype=np.int64)
+        count = group["count"][()].astype(np.int64)
+        if len(count) != len(steps) or count.sum() > group["value"].shape[0]:
+            raise damaged(self.path, "/connectivity/bonds", "count does not match value rows")
+        start = int(count[: hits[0]].sum())
+        return group["value"][start : start + count[hits[0]]].astype(np.int64).reshape(-1, 2)
+
+    def organisms(self, step: int | None = None) -> list[list[int]]:
+        """Organisms of a snapshot: bond components with ≥ 2 members, largest first."""
+        g = nx.Graph()
+        g.add_edges_from(map(tuple, self.bonds(step).tolist()))
+        comps = [sorted(c) for c in nx.connected_components(g) if len(c) >= 2]
+        return sorted(comps, key=lambda c: (-len(c), c[0]))
+
+
+def _labels(codes: pd.Series, names: tuple[str, ...]) -> pd.Series:
+    """Map integer codes to labels (``unknown`` outside the table)."""
+    arr = codes.to_numpy()
+    if arr.dtype.kind not in "iu":
+        return codes.astype(object)
+    lut = np.asarray([*names, "unknown"], dtype=object)
+    return pd.Series(lut[np.where((arr >= 0) & (arr < len(names)), arr, len(names))])
+
+
+def open_run(path: str | Path) -> Run:
+    """Open a run file read-only; raises ``SnapshotError`` for anything but a valid run."""
+    return Run(path)
+
+
+__all__ = ["Frame", "Run", "Snapshots", "open_run"]
