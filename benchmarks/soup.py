@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ticks", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--twin-ticks", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (Soup.run default 1)")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)  # also for the twin and the HDF5 measurement
     print(
