@@ -22,16 +22,18 @@ register(
     config={"n_particles": 20, "steps": 100, "train_steps": 0, "self_apply_rate": 1.0},
     description="20 particles that apply themselves to themselves every tick, no training",
 )
+_JOURNAL = {
+    "n_particles": 20,
+    "steps": 100,
+    "attack_rate": 0.1,
+    "attack_pairing": "single",
+    "train_steps": 20,
+    "lr": 0.04,
+}
+
 register(
     "soup/journal-v1",
-    config={
-        "n_particles": 20,
-        "steps": 100,
-        "attack_rate": 0.1,
-        "attack_pairing": "single",
-        "train_steps": 20,
-        "lr": 0.04,
-    },
+    config=_JOURNAL,
     description="2022 journal soup: at most one attack per tick (10 %), 20 self-train steps",
     reference="journal-era code: 18/20 fixpoints, 2 other (one run); independent anchor for "
     "our global/Xavier defaults: 18.1 fixpoints, 1.8 other, 0.04 divergent (mean of 25 soups)",
@@ -89,12 +91,7 @@ register(
 register(
     "soup/merge-v1",
     config={
-        "n_particles": 20,
-        "steps": 100,
-        "attack_rate": 0.1,
-        "attack_pairing": "single",
-        "train_steps": 20,
-        "lr": 0.04,
+        **_JOURNAL,
         "merge_rate": 0.01,
         "merge_pairing": "per_actor",
     },

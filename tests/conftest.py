@@ -6,7 +6,11 @@ import pytest
 import torch
 
 
-@pytest.fixture
-def gen() -> torch.Generator:
-    """A CPU generator at a pinned seed."""
-    return torch.Generator().manual_seed(1234)
+@pytest.fixture(autouse=True, scope="session")
+def _one_thread():
+    """Tiny tensors: one intra-op thread avoids oversubscription on a 2-core machine."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
