@@ -66,22 +66,6 @@ def _stale(store: ParticleStore, slots: Tensor) -> None:
     store.ptype[slots] = STALE
 
 
-def replace_rows(
-    store: ParticleStore, slots: Tensor, weights: Tensor, parent_uid: Tensor, born_at: int
-) -> Tensor:
-    """Give ``slots`` new particles in place (new uids, zero momentum). Returns new uids [m]."""
-    m = slots.shape[0]
-    uids = torch.arange(store.next_uid, store.next_uid + m, dtype=torch.int64, device=store.device)
-    store.next_uid += m
-    store.weights[slots] = weights.to(store.dtype)
-    store.momentum[slots] = 0.0
-    store.uid[slots] = uids
-    store.parent_uid[slots] = parent_uid
-    store.born_at[slots] = born_at
-    _stale(store, slots)
-    return uids
-
-
 # ---- attack and apply_to_other --------------------------------------------------------------
 def attack(store: ParticleStore, spec: ParticleSpec, pairs: Pairs) -> Events:
     """w_B ← A◁B for every pair; one uniform winner per target (smallest key)."""
@@ -216,7 +200,7 @@ def melt(
     win = winners(thirds, pairs.keys)
     dead = thirds[win]
     dead_uid = store.uid[dead].clone()
-    new_uid = replace_rows(store, dead, child[win], uid_a[win], tick)
+    new_uid = store.replace(dead, child[win], uid_a[win], tick)
     changed = _none_like(uid_a)
     changed[win] = new_uid
     lineage = Lineage(
@@ -300,7 +284,7 @@ def respawn(
 ) -> tuple[Events, Lineage]:
     """Replace ``slots`` by fresh particles (new uid, no parent, zero momentum)."""
     old = store.uid[slots].clone()
-    new = replace_rows(store, slots, fresh, torch.full_like(old, -1), tick)
+    new = store.replace(slots, fresh, torch.full_like(old, -1), tick)
     lineage = Lineage(
         new, _none_like(new), _none_like(new), torch.full_like(new, RESPAWN), old, cause
     )
@@ -319,7 +303,6 @@ __all__ = [
     "learn_from",
     "melt",
     "merge_pairs",
-    "replace_rows",
     "respawn",
     "rule_attack",
     "self_apply",

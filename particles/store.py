@@ -130,6 +130,27 @@ class ParticleStore:
         self.ptype[slots] = STALE
         return slots
 
+    def replace(
+        self, slots: Tensor, weights: Tensor, parent_uid: Tensor | int = NO_PARENT, born_at: int = 0
+    ) -> Tensor:
+        """Rebirth in place: living ``slots`` get new particles (new uids, zero momentum).
+
+        A death and a birth without touching the free stack (respawn, offspring). slots: [m]
+        int64; weights: [m, P]. Returns the new uids, [m].
+        """
+        slots = self._check_slots(slots, alive=True)
+        check_weights(self.spec, weights, "weights")
+        m = slots.shape[0]
+        uids = torch.arange(self.next_uid, self.next_uid + m, dtype=torch.int64, device=self.device)
+        self.next_uid += m
+        self.weights[slots] = weights.to(dtype=self.dtype, device=self.device)
+        self.momentum[slots] = 0.0
+        self.uid[slots] = uids
+        self.parent_uid[slots] = torch.as_tensor(parent_uid, dtype=torch.int64).to(self.device)
+        self.born_at[slots] = int(born_at)
+        self.ptype[slots] = STALE
+        return uids
+
     def remove(self, slots: Tensor | list[int]) -> None:
         """Kill the particles in ``slots`` and free their rows. slots: [m] int64."""
         slots = self._check_slots(slots, alive=True)

@@ -125,3 +125,21 @@ def test_large_store_add_remove_is_vectorised() -> None:
     store.add(fresh(50_000, 1))
     assert len(store) == 100_000 and store.capacity == 100_000  # freed slots reused
     assert int(store.uid.max()) == 149_999
+
+
+def test_replace_is_a_rebirth_in_place() -> None:
+    store = ParticleStore(SPEC, capacity=3)
+    store.add(fresh(3))
+    store.momentum[:] = 1.0
+    store.classify()
+    new = fresh(2, 5)
+    uids = store.replace(torch.tensor([2, 0]), new, parent_uid=torch.tensor([1, -1]), born_at=4)
+    assert uids.tolist() == [3, 4] and store.next_uid == 5 and len(store) == 3
+    assert store.uid.tolist() == [4, 1, 3]
+    assert torch.equal(store.weights[torch.tensor([2, 0])], new)
+    assert store.parent_uid.tolist() == [-1, -1, 1] and store.born_at.tolist() == [4, 0, 4]
+    assert store.momentum[0].abs().sum() == 0 and store.momentum[1].abs().sum() > 0
+    assert store.ptype.tolist() == [-1, ParticleType.OTHER, -1]
+    assert store.add(fresh(1)).tolist() == [3]  # the free stack was not touched
+    with pytest.raises(ShapeError, match="must not repeat"):
+        store.replace(torch.tensor([1, 1]), fresh(2))
