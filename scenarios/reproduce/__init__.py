@@ -1,10 +1,11 @@
 """``neurosoup reproduce soup``: the soup papers' experiments, each beside its reference figure.
 
-Rows (``science/soup.md`` §7, ``science/particles.md`` §7–8): self-application outcomes,
+Rows (``science/soup.md`` §7, ``science/particles.md`` §6–8): self-application outcomes,
 self-training fixpoints vs steps, robustness of trained and perfect fixpoints (particle core
-only); the journal soup, the 2019 soup with respawn and the learn-from severity sweep
-(registered scenarios run by the soup engine). Every row records its scale, seeds and wall
-time; the table is written as CSV and Markdown next to the figures (PNG + CSV).
+only); the journal soup, the 2019 soup with respawn, the 2019 mixed soup (training sweep),
+the learn-from severity sweep and the soup basins of noisy clones (registered scenarios run by
+the soup engine). Every row records its scale, seeds and wall time; the table is written as
+CSV and Markdown next to the figures (PNG + CSV).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pandas as pd
 
 from neurosoup.particles import ConfigError
 
+from .basin_rows import BASIN_ROWS
 from .common import SCALES, Result
 from .particle_rows import ROWS
 from .soup_rows import SOUP_ROWS
@@ -45,7 +47,7 @@ def reproduce_soup(
         raise ConfigError(f"unknown scale {scale!r}; expected one of {', '.join(SCALES)}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    rows = {**ROWS, **SOUP_ROWS}
+    rows = {**ROWS, **SOUP_ROWS, **BASIN_ROWS}
     unknown = sorted(set(only or ()) - set(rows))
     if unknown:
         raise ConfigError(f"unknown reproduce rows {unknown}; expected some of {', '.join(rows)}")
@@ -71,4 +73,4 @@ def reproduce_soup(
     return table
 
 
-__all__ = ["ROWS", "SCALES", "SOUP_ROWS", "Result", "reproduce_soup"]
+__all__ = ["BASIN_ROWS", "ROWS", "SCALES", "SOUP_ROWS", "Result", "reproduce_soup"]

@@ -1,4 +1,4 @@
-"""Reproduction rows run by the soup engine: journal soup, 2019 soup, learn-from sweep."""
+"""Reproduction rows run by the soup engine: journal, 2019, mixed and learn-from soups."""
 
 from __future__ import annotations
 
@@ -119,6 +119,92 @@ def row_alife2019_soup(scale: str, seed: int, out: Path) -> list[Result]:
     ]
 
 
+MIXED_REF = {  # train passes k → non-zero fixpoints of 10 per soup (2019 code, 10 soups)
+    0: 0.0,
+    10: 0.0,
+    20: 0.7,
+    30: 1.9,
+    40: 3.6,
+    50: 4.3,
+    60: 6.0,
+    70: 6.1,
+    80: 8.3,
+    90: 7.7,
+    100: 8.8,
+}
+
+
+def row_mixed_soup(scale: str, seed: int, out: Path) -> list[Result]:
+    """2019 mixed soup: 10 particles, 5 ticks, attack 0.1, k training passes per tick.
+
+    The ``soup/alife2019-v1`` preset (``alife2019`` encoding, Xavier, epoch-mode SGD 0.01,
+    ε 1e-4 strict, attack ``per_actor(0.1)``) with N = 10, 5 ticks, ``train_steps`` = k and
+    **respawn off**: soup.md §4 lists no respawn for the mixed soup and its reference reports
+    zero particles (≤ 0.1 per soup), which a respawning soup cannot end with (respawn runs
+    before classification). Small scale: k ∈ {0, 50, 100}, 3 soups; paper: k = 0…100, 10 soups.
+    """
+    ks = [0, 50, 100] if scale == "small" else list(MIXED_REF)
+    n_seeds = 3 if scale == "small" else 10
+    seeds = range(seed, seed + n_seeds)
+    over = {"n_particles": 10, "steps": 5, "respawn_divergent": False, "respawn_zero": False}
+    exp = "mixed soup 10 particles, 5 ticks, attack 0.1, train k passes, no respawn (alife2019)"
+    fix, zero = [], []
+    for k in ks:
+        counts = soup_counts("soup/alife2019-v1", seeds, [5], train_steps=k, **over)[0]
+        fix.append(counts[:, int(ParticleType.FIXPOINT)])  # [n_seeds]
+        zero.append(counts[:, int(ParticleType.ZERO)])
+    frame = pd.DataFrame(
+        {
+            "k": ks,
+            "ours_mean": [f.mean() for f in fix],
+            "ours_sd": [f.std(ddof=1) if len(f) > 1 else 0.0 for f in fix],
+            "zero_mean": [z.mean() for z in zero],
+            "reference": [MIXED_REF[k] for k in ks],
+        }
+    )
+    plots.save_figure(
+        plots.versus_figure(
+            frame,
+            "k",
+            "training passes per tick k",
+            "non-zero fixpoints of 10",
+            "2019 code, 10 soups",
+            f"{n_seeds} soups",
+        ),
+        frame,
+        out,
+        "mixed_soup",
+    )
+    common = dict(
+        source="soup.md §7 (2019, 10 soups)",
+        scale=f"{n_seeds} soups × 10",
+        seeds=seeds_label(seed, n_seeds),
+    )
+    res = [
+        Result(
+            "mixed_soup",
+            exp,
+            f"non-zero fixpoints of 10 at tick 5, k = {k}",
+            mean_sd(f),
+            f"{MIXED_REF[k]:g}",
+            **common,
+        )
+        for k, f in zip(ks, fix, strict=True)
+    ]
+    worst = max(range(len(ks)), key=lambda i: zero[i].mean())
+    res.append(
+        Result(
+            "mixed_soup",
+            exp,
+            f"zero of 10 at tick 5, largest mean over k (k = {ks[worst]})",
+            mean_sd(zero[worst]),
+            "≤ 0.1",
+            **common,
+        )
+    )
+    return res
+
+
 def row_learn_from(scale: str, seed: int, out: Path) -> list[Result]:
     """2019 learn-from soup: 10 × 10 particles, 100 ticks, severity sweep, no attack/training."""
     ref = {
@@ -175,5 +261,6 @@ def row_learn_from(scale: str, seed: int, out: Path) -> list[Result]:
 SOUP_ROWS: dict[str, Callable[[str, int, Path], list[Result]]] = {
     "journal_soup": row_journal_soup,
     "alife2019_soup": row_alife2019_soup,
+    "mixed_soup": row_mixed_soup,
     "learn_from": row_learn_from,
 }
