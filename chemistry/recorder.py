@@ -301,8 +301,14 @@ def resume(
         planned = int(spec["steps_planned"])
     except (KeyError, TypeError, ValueError) as exc:
         raise SnapshotError(f"{path}: /parameters/spec is incomplete ({exc})") from None
-    soup = Soup(config, seed=seed, device=device or spec.get("device"),
-                scenario=spec.get("scenario"))  # fmt: skip
+    recorded = str(spec.get("device") or "cpu")
+    if device is not None and torch.device(device).type != torch.device(recorded).type:
+        raise ConfigError(
+            f"{path} was run on {recorded} but resume asked for {torch.device(device).type}; "
+            f"resume on the same device type (--device {torch.device(recorded).type}): CPU and "
+            "CUDA random streams differ, so the continuation would not match the run"
+        )
+    soup = Soup(config, seed=seed, device=device or recorded, scenario=spec.get("scenario"))
     soup.restore(state)
     recorder = Recorder.reopen(path, soup)
     try:

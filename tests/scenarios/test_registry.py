@@ -71,3 +71,16 @@ def test_make_overrides_and_errors() -> None:
     with pytest.raises(ConfigError, match="already registered"):
         register("soup/journal-v1")
     assert spec("soup/alife2019-v1").resolve().respawn
+
+
+def test_resume_refuses_another_device_type(tmp_path) -> None:
+    soup = make("soup/journal-v1", seed=1, **tiny("soup/journal-v1"))
+    record(soup, tmp_path / "run.h5", 2, progress=False)
+    with h5py.File(tmp_path / "run.h5", "r+") as f:  # pretend the run was made on a GPU
+        stored = json.loads(f["parameters/spec"][()])
+        stored["device"] = "cuda"
+        del f["parameters/spec"]
+        f["parameters/spec"] = json.dumps(stored)
+    with pytest.raises(ConfigError, match=r"was run on cuda but resume asked for cpu; .*"
+                       r"--device cuda"):  # fmt: skip
+        resume(tmp_path / "run.h5", device="cpu", progress=False)
