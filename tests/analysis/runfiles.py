@@ -12,6 +12,11 @@ from neurosoup.particles import ParticleSpec
 
 OPERATORS = ["attack", "apply_to_other", "learn_from", "melt", "merge", "self_apply", "respawn"]
 TYPES = ("divergent", "zero", "fixpoint", "second_order", "other")
+#: every figure a run with snapshots, lineage, organisms and fixpoints yields
+ALL_FIGURES = (
+    "counts", "final_counts", "trajectories", "lineage", "organisms", "robustness", "basins",
+    "basins_linspace", "distances_mim",
+)  # fmt: skip
 
 
 def default_spec(n_particles: int, steps: int, particle: ParticleSpec | None = None) -> dict:

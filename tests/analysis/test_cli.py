@@ -6,7 +6,7 @@ import pytest
 
 from neurosoup.scenarios.cli import main
 
-from .runfiles import write_run
+from .runfiles import ALL_FIGURES, write_run
 
 
 def _err_line(capsys) -> str:
@@ -97,20 +97,7 @@ def test_plot_writes_every_figure(fixpoint_run, tmp_path, capsys):
         == 0
     )
     pngs = sorted(p.name for p in (tmp_path / "p").glob("*.png"))
-    assert pngs == sorted(
-        f"{n}.png"
-        for n in (
-            "counts",
-            "final_counts",
-            "trajectories",
-            "lineage",
-            "organisms",
-            "robustness",
-            "basins",
-            "basins_linspace",
-            "distances_mim",
-        )
-    )
+    assert pngs == sorted(f"{n}.png" for n in ALL_FIGURES)
     assert all((tmp_path / "p" / n.replace(".png", ".csv")).exists() for n in pngs)
 
 

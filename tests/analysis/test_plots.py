@@ -10,6 +10,8 @@ from neurosoup.analysis.report import run_figures, write_report
 from neurosoup.analysis.soup import final_counts, type_counts
 from neurosoup.particles import ConfigError
 
+from .runfiles import ALL_FIGURES
+
 
 def _labelled(fig: Figure) -> None:
     assert any(ax.get_xlabel() for ax in fig.axes)
@@ -30,17 +32,7 @@ def test_figures_use_agg_and_stay_out_of_pyplot(tree_run):
 def test_every_figure_renders_and_its_csv_matches(fixpoint_run, tmp_path):
     with open_run(fixpoint_run) as run:
         figs = run_figures(run, robustness_clones=3, basin_steps=50)
-        assert set(figs) == {
-            "counts",
-            "final_counts",
-            "trajectories",
-            "lineage",
-            "organisms",
-            "robustness",
-            "basins",
-            "basins_linspace",
-            "distances_mim",
-        }
+        assert set(figs) == set(ALL_FIGURES)
         for name, (build, data) in figs.items():
             fig = build()
             assert isinstance(fig, Figure), name
