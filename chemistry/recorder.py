@@ -145,6 +145,7 @@ class Recorder:
         file = h5py.File(path, "r+")
         truncate(file, soup.steps)
         file.flush()
+        _refill_collector(file, soup)
         return cls(path, file, soup)
 
     # ---- writing -------------------------------------------------------------------------
@@ -275,6 +276,21 @@ def open_run(path: str | Path) -> tuple[h5py.File, dict[str, Any]]:
         file.close()
         raise
     return file, spec
+
+
+def _refill_collector(file: h5py.File, soup: Soup) -> None:
+    """Give a resumed soup's DataCollector the run's history, steps 0 … checkpoint tick.
+
+    Reporters the file does not hold (``organism_sizes``) get None before the checkpoint.
+    """
+    columns = soup.datacollector.model_vars
+    for name, values in columns.items():
+        group = file.get(f"observables/{name}")
+        if group is not None and len(group["step"]) and group["step"][-1] == soup.steps:
+            values[:] = group["value"][:].tolist()
+    longest = max((len(v) for v in columns.values()), default=0)
+    for values in columns.values():
+        values[:0] = [None] * (longest - len(values))
 
 
 def resume(

@@ -56,6 +56,14 @@ def test_resume_equals_uninterrupted(scenario: str, tmp_path) -> None:
     assert torch.equal(again.store.weights, whole.store.weights)
     assert again.bond_set() == whole.bond_set() and again.organisms() == whole.organisms()
     assert_same_file(tmp_path / "whole.h5", tmp_path / "part.h5")
+    history = whole.datacollector.get_model_vars_dataframe()
+    resumed = again.datacollector.get_model_vars_dataframe()
+    assert len(history) == len(resumed) == 6  # steps 0 … 5
+    if "organism_sizes" in history:  # not in the run file: known from the checkpoint on
+        assert resumed["organism_sizes"][:3].isna().all()
+        assert resumed["organism_sizes"][3:].equals(history["organism_sizes"][3:])
+        history, resumed = (d.drop(columns="organism_sizes") for d in (history, resumed))
+    assert resumed.equals(history)
 
 
 def test_make_overrides_and_errors() -> None:
