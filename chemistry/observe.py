@@ -1,9 +1,7 @@
-"""Per-tick observables of a soup, fused: classification and replication quality in one pass.
+"""Per-tick observables of a soup: type counts, losses and replication error in one pass.
 
-For linear particles, A◁A and A◁(A◁A) share one effective vector v = W_L⋯W_1:
-``once = w·v₀ + c`` and ``twice = once·v₀ + c`` with ``c = v[1:4]·posᵀ`` — the same float
-operations as ``particles.apply_weightwise``, so the codes equal ``particles.classify``
-exactly (checked in the tests). Other activations take the general path.
+Classification and replication statistics come from ``particles.classify_with_stats`` (one
+pair of self-applications per tick); ``summary`` reduces them with a single device sync.
 """
 
 from __future__ import annotations
@@ -13,58 +11,15 @@ import math
 import torch
 from torch import Tensor
 
-from neurosoup.particles import (
-    ParticleSpec,
-    ParticleType,
-    apply_weightwise,
-    effective_vector,
-    encode_positions,
-)
-
-
-def _within(x: Tensor, epsilon: float, strict: bool) -> Tensor:
-    """Rows with every |x| ≤ ε (< ε when strict), tested as max|x| ≤ ε.
-
-    A float reduction is faster than ``all`` over a bool tensor; a NaN max fails the test
-    exactly as ``all`` does. x: [N, P] → [N] bool.
-    """
-    a = x.abs().amax(dim=1)
-    return (a < epsilon) if strict else (a <= epsilon)
+from neurosoup.particles import ParticleSpec, ParticleType, classify_with_stats
 
 
 def classify_and_stats(
     spec: ParticleSpec, w: Tensor, epsilon: float, strict: bool
 ) -> tuple[Tensor, Tensor, Tensor]:
-    """Type codes, self-train loss and relative replication error of every particle.
-
-    w: [N, P]. Returns codes [N] int8 (``ParticleType``), mse [N] (mean squared residual of
-    self-application, the self-train loss) and rho [N] (Σ Δ² / Σ (w − w̄)², NaN where all
-    weights are equal).
-    """
-    with torch.no_grad():
-        if spec.is_linear:
-            v = effective_vector(spec, w)
-            pos = encode_positions(spec, dtype=w.dtype, device=w.device)[:, 1:4]
-            c = v[:, 1:4] @ pos.T
-            once = w * v[:, :1] + c
-            twice = once * v[:, :1] + c
-        else:
-            once = apply_weightwise(spec, w, w)
-            twice = apply_weightwise(spec, w, once)
-        delta = once - w
-        divergent = ~torch.isfinite(w).all(dim=1)
-        codes = torch.full((w.shape[0],), int(ParticleType.OTHER), dtype=torch.int8,
-                           device=w.device)  # fmt: skip
-        codes[_within(twice - w, epsilon, strict)] = int(ParticleType.SECOND_ORDER)
-        codes[_within(delta, epsilon, strict)] = int(ParticleType.FIXPOINT)
-        codes[_within(w, epsilon, strict)] = int(ParticleType.ZERO)
-        codes[divergent] = int(ParticleType.DIVERGENT)
-        sq = delta * delta
-        mse = sq.mean(dim=1)
-        spread = ((w - w.mean(dim=1, keepdim=True)) ** 2).sum(dim=1)
-        constant = (w == w[:, :1]).all(dim=1)  # flat rows: ρ undefined (as particles/)
-        rho = torch.where(constant, torch.full_like(spread, math.nan), sq.sum(dim=1) / spread)
-    return codes, mse, rho
+    """Type codes [N] int8, self-train loss mse [N] and replication error rho [N] of w [N, P]."""
+    codes, stats = classify_with_stats(spec, w, epsilon, strict=strict)
+    return codes, stats["mse"], stats["rho"]
 
 
 def _median(x: Tensor) -> Tensor:

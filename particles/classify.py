@@ -12,7 +12,8 @@ import enum
 import torch
 from torch import Tensor
 
-from .apply import apply_weightwise
+from .apply import apply_weightwise, effective_vector
+from .encoding import encode_positions
 from .errors import ConfigError
 from .network import ParticleSpec, check_weights
 
@@ -41,9 +42,49 @@ def _check_epsilon(epsilon: float) -> None:
 
 
 def _within(x: Tensor, epsilon: float, strict: bool) -> Tensor:
-    """Rows whose every entry satisfies |x| ≤ ε (or < ε when strict). x: [N, P] → [N] bool."""
-    a = x.abs()
-    return ((a < epsilon) if strict else (a <= epsilon)).all(dim=1)
+    """Rows whose every |x| ≤ ε (< ε when strict), tested as max|x|. x: [N, P] → [N] bool.
+
+    A float reduction is faster than ``all`` over a bool tensor; a NaN max fails the test
+    exactly as ``all`` would.
+    """
+    a = x.abs().amax(dim=1)
+    return (a < epsilon) if strict else (a <= epsilon)
+
+
+def _self_images(spec: ParticleSpec, w: Tensor) -> tuple[Tensor, Tensor]:
+    """A◁A and A◁(A◁A) of every particle, [N, P] each.
+
+    Linear particles share one effective vector: once = w·v₀ + c, twice = once·v₀ + c with
+    c = v[1:4]·posᵀ — the same float operations as ``apply_weightwise``.
+    """
+    if spec.is_linear:
+        v = effective_vector(spec, w)
+        c = v[:, 1:4] @ encode_positions(spec, dtype=w.dtype, device=w.device)[:, 1:4].T
+        once = w * v[:, :1] + c
+        return once, once * v[:, :1] + c
+    once = apply_weightwise(spec, w, w)
+    return once, apply_weightwise(spec, w, once)
+
+
+def _codes(w: Tensor, once: Tensor, twice: Tensor, epsilon: float, strict: bool) -> Tensor:
+    """Type codes from the weights and their self-images; the first matching test wins."""
+    codes = torch.full((w.shape[0],), int(ParticleType.OTHER), dtype=torch.int8, device=w.device)
+    # assign in reverse order of precedence so the first test wins
+    codes[_within(twice - w, epsilon, strict)] = int(ParticleType.SECOND_ORDER)
+    codes[_within(once - w, epsilon, strict)] = int(ParticleType.FIXPOINT)
+    codes[_within(w, epsilon, strict)] = int(ParticleType.ZERO)
+    codes[~torch.isfinite(w).all(dim=1)] = int(ParticleType.DIVERGENT)
+    return codes
+
+
+def _stats(w: Tensor, once: Tensor) -> dict[str, Tensor]:
+    """Replication quality from the residual Δ = once − w (see ``replication_stats``)."""
+    delta = once - w
+    sq = delta * delta
+    spread = ((w - w.mean(dim=1, keepdim=True)) ** 2).sum(dim=1)
+    constant = (w == w[:, :1]).all(dim=1)
+    rho = torch.where(constant, torch.full_like(spread, torch.nan), sq.sum(dim=1) / spread)
+    return {"max_abs": delta.abs().amax(dim=1), "mse": sq.mean(dim=1), "rho": rho, "r2": 1 - rho}
 
 
 def classify(
@@ -54,23 +95,21 @@ def classify(
     w: [N, P]. Returns [N] int8 codes of ``ParticleType``. ``strict`` uses |·| < ε
     (the 2019 paper's convention) instead of ≤ ε.
     """
+    return classify_with_stats(spec, w, epsilon, strict=strict)[0]
+
+
+def classify_with_stats(
+    spec: ParticleSpec, w: Tensor, epsilon: float = 1e-5, *, strict: bool = False
+) -> tuple[Tensor, dict[str, Tensor]]:
+    """``classify`` and ``replication_stats`` from one pair of self-applications.
+
+    w: [N, P]. Returns (codes [N] int8, stats of ``replication_stats``).
+    """
     check_weights(spec, w, "w")
     _check_epsilon(epsilon)
     with torch.no_grad():
-        once = apply_weightwise(spec, w, w)
-        twice = apply_weightwise(spec, w, once)
-        divergent = ~torch.isfinite(w).all(dim=1)
-        zero = _within(w, epsilon, strict)
-        fixpoint = _within(once - w, epsilon, strict)
-        second = _within(twice - w, epsilon, strict)
-        codes = torch.full((w.shape[0],), int(ParticleType.OTHER), dtype=torch.int8)
-        codes = codes.to(w.device)
-        # assign in reverse order of precedence so the first test wins
-        codes[second] = int(ParticleType.SECOND_ORDER)
-        codes[fixpoint] = int(ParticleType.FIXPOINT)
-        codes[zero] = int(ParticleType.ZERO)
-        codes[divergent] = int(ParticleType.DIVERGENT)
-    return codes
+        once, twice = _self_images(spec, w)
+        return _codes(w, once, twice, epsilon, strict), _stats(w, once)
 
 
 def count_types(codes: Tensor) -> dict[str, int]:
@@ -88,17 +127,7 @@ def replication_stats(spec: ParticleSpec, w: Tensor) -> dict[str, Tensor]:
     """
     check_weights(spec, w, "w")
     with torch.no_grad():
-        delta = apply_weightwise(spec, w, w) - w
-        sq = delta * delta
-        spread = ((w - w.mean(dim=1, keepdim=True)) ** 2).sum(dim=1)
-        constant = (w == w[:, :1]).all(dim=1)
-        rho = torch.where(constant, torch.full_like(spread, torch.nan), sq.sum(dim=1) / spread)
-        return {
-            "max_abs": delta.abs().amax(dim=1),
-            "mse": sq.mean(dim=1),
-            "rho": rho,
-            "r2": 1.0 - rho,
-        }
+        return _stats(w, apply_weightwise(spec, w, w))
 
 
 def replication_r2(spec: ParticleSpec, w: Tensor) -> Tensor:

@@ -1,4 +1,4 @@
-"""The fused observables equal particles.classify and particles.replication_stats."""
+"""The soup's per-tick observables equal particles.classify and particles.replication_stats."""
 
 from __future__ import annotations
 

@@ -108,12 +108,13 @@ def mixed_population(spec: ParticleSpec) -> torch.Tensor:
     return w
 
 
-@pytest.mark.parametrize("spec", SPECS[:3], ids=IDS[:3])
+@pytest.mark.parametrize("spec", [*SPECS[:3], SPECS[5]], ids=[*IDS[:3], IDS[5]])
 def test_classify_matches_reference(spec: ParticleSpec) -> None:
     w = mixed_population(spec)
     fast = classify(spec, w).tolist()
     assert fast == [ref_classify(spec, row) for row in w]
-    assert set(fast) >= {0, 1, 2, 4}  # the mix really exercises the branches
+    # the mix really exercises the branches (tanh particles reach no ε-fixpoint here)
+    assert set(fast) >= ({0, 1, 2, 4} if spec.is_linear else {0, 1, 4})
 
 
 def test_self_apply_chain_matches_reference() -> None:
