@@ -1,7 +1,7 @@
-"""Per-tick observables of a soup: type counts, losses and replication error in one pass.
+"""Per-tick observables of a soup: type counts, losses and replication error.
 
-Classification and replication statistics come from ``particles.classify_with_stats`` (one
-pair of self-applications per tick); ``summary`` reduces them with a single device sync.
+The soup classifies with ``particles.classify_with_stats`` (one pair of self-applications per
+tick); ``summary`` reduces codes and statistics with a single device sync.
 """
 
 from __future__ import annotations
@@ -11,15 +11,7 @@ import math
 import torch
 from torch import Tensor
 
-from neurosoup.particles import ParticleSpec, ParticleType, classify_with_stats
-
-
-def classify_and_stats(
-    spec: ParticleSpec, w: Tensor, epsilon: float, strict: bool
-) -> tuple[Tensor, Tensor, Tensor]:
-    """Type codes [N] int8, self-train loss mse [N] and replication error rho [N] of w [N, P]."""
-    codes, stats = classify_with_stats(spec, w, epsilon, strict=strict)
-    return codes, stats["mse"], stats["rho"]
+from neurosoup.particles import ParticleType
 
 
 def _median(x: Tensor) -> Tensor:
@@ -49,4 +41,4 @@ def summary(codes: Tensor, mse: Tensor, rho: Tensor) -> dict[str, float]:
     return out
 
 
-__all__ = ["classify_and_stats", "summary"]
+__all__ = ["summary"]

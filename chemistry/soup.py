@@ -19,11 +19,11 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from neurosoup.particles import ParticleStore
+from neurosoup.particles import ParticleStore, classify_with_stats
 
 from . import operators as ops
 from .config import SoupConfig
-from .observe import classify_and_stats, summary
+from .observe import summary
 from .pairing import Pairs, draw_actors, draw_pairs, draw_third
 from .rng import RunRng, check_seed, resolve_device
 from .rules import checked, get_rule
@@ -248,10 +248,11 @@ class Soup(mesa.Model):
     def _observe(self, events: dict[int, ops.Events]) -> None:
         cfg, store = self.config, self.store
         slots = store.alive_slots()
-        codes, mse, rho = classify_and_stats(self.spec, store.weights[slots], cfg.epsilon,
-                                             cfg.strict)  # fmt: skip
+        codes, stats = classify_with_stats(
+            self.spec, store.weights[slots], cfg.epsilon, strict=cfg.strict
+        )
         store.ptype[slots] = codes
-        obs = summary(codes, mse, rho)
+        obs = summary(codes, stats["mse"], stats["rho"])
         names = [*(op for op in ops.OPERATOR_CODES if op in cfg.enabled()), *cfg.rules]
         for name in names:
             code = (ops.OPERATOR_CODES + tuple(cfg.rules)).index(name)

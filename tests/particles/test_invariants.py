@@ -10,6 +10,7 @@ from neurosoup.particles import (
     ParticleType,
     apply_weightwise,
     classify,
+    classify_with_stats,
     count_types,
     extracted_weight,
     replication_r2,
@@ -115,3 +116,25 @@ def test_empty_and_million_particle_batches(n: int) -> None:
     assert sum(count_types(codes).values()) == n
     if n:
         assert bool(torch.isfinite(w2).all()) and bool((loss > 0).all())
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [ParticleSpec(), ParticleSpec(encoding="alife2019"), ParticleSpec(activation="tanh", hidden=3)],
+)
+@pytest.mark.parametrize("strict", [False, True])
+def test_fused_classification_matches(spec: ParticleSpec, strict: bool) -> None:
+    gen = torch.Generator().manual_seed(2)
+    w = spec.init(200, gen)
+    w[0] = float("nan")
+    w[1] = 0.0
+    w[2] = 1e-6
+    w[3] = spec.perfect_fixpoint(1)[0]
+    w[4] = spec.perfect_fixpoint(1)[0] * -1.0
+    w[5] = float("inf")
+    codes, fused = classify_with_stats(spec, w, 1e-5, strict=strict)
+    assert torch.equal(codes, classify(spec, w, 1e-5, strict=strict))
+    assert set(codes.tolist()) >= ({0, 1, 2, 4} if spec.is_linear else {0, 1, 4})
+    stats = replication_stats(spec, w)
+    for key in ("max_abs", "mse", "rho", "r2"):  # fused self-images ≡ apply_weightwise
+        torch.testing.assert_close(fused[key], stats[key], equal_nan=True)
