@@ -11,6 +11,7 @@ same file as an uninterrupted one. Nothing read from a file is ever executed: th
 from __future__ import annotations
 
 import json
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,10 @@ from .soup import Soup, observable_names
 
 FORMAT = "neurosoup-run"
 FORMAT_VERSION = 1
-PACKAGE_VERSION = "0.1.0"
+try:
+    PACKAGE_VERSION = metadata.version("neurosoup")
+except metadata.PackageNotFoundError:  # running from a source tree that was never installed
+    PACKAGE_VERSION = "unknown"
 _INT = np.int64
 _CHUNK_BYTES = 4 << 20
 _EVENT_COLS = (("tick", _INT), ("operator", np.int8), ("actor", _INT), ("counterpart", _INT),

@@ -26,3 +26,10 @@ def test_analysis_never_imports_chemistry_or_scenarios():
             n for n in _imports(path) if n.split(".")[0] in FORBIDDEN or n.startswith(FORBIDDEN[:2])
         ]
         assert bad == [], f"{path.name} imports {bad}"
+
+
+def test_reader_and_writer_agree_on_the_format():
+    from neurosoup.analysis import load
+    from neurosoup.chemistry import recorder
+
+    assert (load.FORMAT, load.FORMAT_VERSION) == (recorder.FORMAT, recorder.FORMAT_VERSION)
