@@ -22,6 +22,7 @@ import torch
 from neurosoup.particles import ConfigError, SnapshotError
 
 from .checkpoint import read_checkpoint, write_checkpoint
+from .config import SoupConfig
 from .operators import OPERATOR_CODES
 from .soup import Soup, observable_names
 
@@ -313,8 +314,6 @@ def resume(
     file, spec = open_run(path)
     file.close()
     state = read_checkpoint(checkpoint_path(path))
-    from .config import SoupConfig
-
     try:
         config = SoupConfig.from_dict(spec["config"])
         seed = int(spec["seed"])
