@@ -81,11 +81,6 @@ def run_target(
         sets["steps"] = steps
     sc, config, file_seed = resolve(target, sets)
     seed = seed if seed is not None else (file_seed if file_seed is not None else 0)
-    if out is not None and Path(out).exists() and not overwrite:
-        raise ConfigError(
-            f"refusing to overwrite existing run file {out}; pass --overwrite or choose another "
-            "--out"
-        )
     soup = Soup(config, seed=seed, device=device, scenario=sc.id)
     start = time.perf_counter()
     if out is None:
