@@ -207,11 +207,18 @@ def clone_movement(
         out[f"{m}_post"] = distances(kids_post, par_post, m)
     frame = pd.DataFrame(out)
     frame["rel"] = (frame["mae_pre"] - frame["mae_post"]) / sigma
-    frame["direction"] = np.select(
-        [frame["rel"] > 0, frame["rel"] < 0], ["approaching", "distancing"], "stationary"
-    )
-    frame.loc[frame["rel"].isna(), "direction"] = "diverged"
+    frame["direction"] = movement_direction(frame["rel"])
     return frame
+
+
+def movement_direction(rel: pd.Series) -> pd.Series:
+    """Rel > 0 approaching, < 0 distancing, 0 stationary, NaN (a diverged clone) diverged."""
+    out = pd.Series(
+        np.select([rel > 0, rel < 0], ["approaching", "distancing"], "stationary"),
+        index=rel.index,
+    )
+    out[rel.isna()] = "diverged"
+    return out
 
 
 def linspace_clones(
@@ -308,6 +315,7 @@ __all__ = [
     "add_noise",
     "clone_movement",
     "linspace_clones",
+    "movement_direction",
     "robustness",
     "robustness_summary",
     "run_basins",

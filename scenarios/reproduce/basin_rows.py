@@ -22,7 +22,7 @@ import pandas as pd
 import torch
 
 from neurosoup.analysis import plots
-from neurosoup.analysis.robustness import add_noise, one_thread, train
+from neurosoup.analysis.robustness import add_noise, movement_direction, one_thread, train
 from neurosoup.analysis.soup import distances
 from neurosoup.chemistry.operators import OPERATOR_CODES
 from neurosoup.particles import ParticleType, classify
@@ -93,10 +93,7 @@ def soup_basin_clones(seeds: range, steps: int = 1500) -> pd.DataFrame:
             frames.append(pd.DataFrame(row))
     table = pd.concat(frames, ignore_index=True)
     table["rel"] = table["mae_pre"] - table["mae_post"]
-    table["direction"] = np.select(
-        [table["rel"] > 0, table["rel"] < 0], ["approaching", "distancing"], "stationary"
-    )
-    table.loc[table["rel"].isna(), "direction"] = "diverged"
+    table["direction"] = movement_direction(table["rel"])
     return table
 
 
