@@ -1,4 +1,4 @@
-"""Open a neurosoup run file read-only (``docs/runfile.md``, format version 1).
+"""Open a neurosoup run file read-only (``docs/runfile.md``, format versions 1 and 2).
 
 ``open_run(path)`` returns a ``Run``: the stored JSON spec, observables as a pandas table,
 lazy per-snapshot access to the particle arrays, events, the lineage graph and the organisms
@@ -8,24 +8,18 @@ frames are read lazily through ``snapshots.Snapshots``.
 
 from __future__ import annotations
 
-import json
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import h5py
 import networkx as nx
 import numpy as np
 import pandas as pd
 
-from neurosoup.particles import ConfigError, ParticleSpec, SnapshotError
+from neurosoup.particles import ConfigError, ParticleSpec, runformat
+from neurosoup.particles.runformat import BIRTH_CAUSES, DEATH_CAUSES
 
 from .snapshots import Frame, Snapshots, damaged
-
-FORMAT = "neurosoup-run"
-FORMAT_VERSION = 1
-BIRTH_CAUSES = ("seed", "respawn", "offspring")
-DEATH_CAUSES = ("divergent", "zero", "replaced")
 
 
 class Run:
@@ -33,63 +27,16 @@ class Run:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        if not self.path.is_file():
-            raise SnapshotError(f"{self.path}: no such file; check the path of the run file")
+        self._file = runformat.open_h5(self.path)
         try:
-            self._file = h5py.File(self.path, "r")
-        except OSError as exc:
-            if "lock" in str(exc):
-                raise SnapshotError(
-                    f"{self.path}: locked by another process (a run still writing it?); wait "
-                    "for it to finish or analyse a copy of the file"
-                ) from None
-            raise SnapshotError(
-                f"{self.path}: not a readable HDF5 file ({exc.__class__.__name__}); "
-                "it is not a neurosoup run or it is damaged (truncated?)"
-            ) from None
-        try:
-            self._check_root()
-            self.spec: dict[str, Any] = self._read_spec()
-            group = self._file.get("particles/all")
+            self.format_version, self.kind = runformat.check_root(self._file, self.path)
+            self.package_version = str(self._file.attrs.get("package_version", "unknown"))
+            self.spec: dict[str, Any] = runformat.read_spec(self._file, self.path)
+            group = self._file.get(runformat.PARTICLES)
             self.snapshots = Snapshots(self.path, group)
         except BaseException:
             self._file.close()
             raise
-
-    def _check_root(self) -> None:
-        attrs = self._file.attrs
-        fmt = attrs.get("format")
-        if isinstance(fmt, bytes):
-            fmt = fmt.decode()
-        if fmt != FORMAT:
-            raise SnapshotError(
-                f"{self.path}: not a neurosoup run (root attribute format={fmt!r}, expected "
-                f"{FORMAT!r}); pass a file written by `neurosoup run`"
-            )
-        version = attrs.get("format_version")
-        if version is None:
-            raise damaged(self.path, "/", "no format_version attribute")
-        if int(version) > FORMAT_VERSION:
-            raise SnapshotError(
-                f"{self.path}: run file format_version {int(version)} is newer than this reader "
-                f"(knows <= {FORMAT_VERSION}); upgrade neurosoup to read it"
-            )
-        self.format_version = int(version)
-        self.kind = str(attrs.get("kind", "soup"))
-        self.package_version = str(attrs.get("package_version", "unknown"))
-
-    def _read_spec(self) -> dict[str, Any]:
-        if "parameters/spec" not in self._file:
-            raise damaged(self.path, "/parameters/spec", "missing")
-        try:
-            raw = self._file["parameters/spec"][()]
-            text = raw.decode() if isinstance(raw, bytes) else str(raw)
-            spec = json.loads(text)
-        except (OSError, ValueError) as exc:
-            raise damaged(self.path, "/parameters/spec", f"not JSON: {exc}") from None
-        if not isinstance(spec, dict):
-            raise damaged(self.path, "/parameters/spec", "JSON is not an object")
-        return spec
 
     def close(self) -> None:
         """Close the underlying HDF5 file."""
@@ -137,7 +84,7 @@ class Run:
     @cached_property
     def observables(self) -> pd.DataFrame:
         """Every observable as one column, indexed by ``step`` (outer join over names)."""
-        group = self._file.get("observables")
+        group = self._file.get(runformat.OBSERVABLES)
         series = []
         for name in sorted(group) if group is not None else []:
             try:
@@ -160,22 +107,22 @@ class Run:
     def events(self) -> pd.DataFrame:
         """One row per action: tick, operator (name), actor, counterpart, changed, applied."""
         cols = ("tick", "operator", "actor", "counterpart", "changed", "applied")
-        frame = self._columns("events", cols)
-        group = self._file.get("events")
-        names = json.loads(group.attrs.get("operators", "[]")) if group is not None else []
+        frame = self._columns(runformat.EVENTS, cols)
+        group = self._file.get(runformat.EVENTS)
+        names = runformat.operator_names(group.attrs.get("operators")) if group is not None else {}
         if len(frame) and names:
             codes = frame["operator"].to_numpy().astype(np.int64)
-            if codes.min() < 0 or codes.max() >= len(names):
+            if not set(np.unique(codes).tolist()) <= names.keys():
                 raise damaged(self.path, "/events", "operator code outside attrs['operators']")
-            frame["operator"] = np.asarray(names, dtype=object)[codes]
+            frame["operator"] = pd.Series(codes).map(names).to_numpy(dtype=object)
         return frame
 
     @cached_property
     def births(self) -> pd.DataFrame:
         """Birth table: uid, parent_uid, co_parent_uid, born_at, cause (label)."""
         cols = ("uid", "parent_uid", "co_parent_uid", "born_at", "cause")
-        if "lineage/births" in self._file:
-            frame = self._columns("lineage/births", cols)
+        if runformat.BIRTHS in self._file:
+            frame = self._columns(runformat.BIRTHS, cols)
         else:  # rebuild from snapshots: first sighting of each uid
             frames = list(self.snapshots)
             if not frames:
@@ -198,7 +145,7 @@ class Run:
     @cached_property
     def deaths(self) -> pd.DataFrame:
         """Death table: uid, died_at, cause (label); empty when the file has none."""
-        frame = self._columns("lineage/deaths", ("uid", "died_at", "cause"))
+        frame = self._columns(runformat.DEATHS, ("uid", "died_at", "cause"))
         frame["cause"] = _labels(frame["cause"], DEATH_CAUSES)
         return frame
 
@@ -224,7 +171,7 @@ class Run:
 
     def bonds(self, step: int | None = None) -> np.ndarray:
         """Bonds (uid pairs) of one snapshot: [E, 2] int64 (empty without merge)."""
-        group = self._file.get("connectivity/bonds")
+        group = self._file.get(runformat.BONDS)
         if group is None:
             return np.zeros((0, 2), dtype=np.int64)
         if step is None and len(self.snapshots) == 0:

@@ -1,40 +1,56 @@
-"""How replicators INTERACT over time: the soup model, operators, rules and run files.
+"""How replicators INTERACT over time: the models, operators, rules and run files.
 
 Map of the package:
-    config.py      SoupConfig: frozen, validated, JSON round-trip; did-you-mean for keys
-    rng.py         RunRng: one SeedSequence → Mesa's numpy rng + one torch.Generator
+    kinds.py       the model-kind protocol, ModelBase (run loop, listeners), the whitelist
+    checks.py      one-line validation helpers shared by configs and operator parameters
+    config.py      SoupConfig: settings + the operator schedule; JSON round-trip
+    catalogue.py   the operator catalogue: one definition per operator (built-ins, rules)
+    operators.py   the batched kernels the catalogue wraps (attack, melt, mutate, …)
+    rules.py       @pair_rule, @particle_rule, @batch_rule, check_rule
     pairing.py     draw actors/pairs (per_actor, single), third particles, uniform winners
-    operators.py   batched attack, apply_to_other, learn_from, melt, merge, self_apply,
-                   self_train, respawn, custom-rule attack; their draws
-    observe.py     fused classification + replication statistics per tick
-    rules.py       @pair_rule (vmap-lifted one-pair rules), check_rule, the rule registry
-    soup.py        Soup(mesa.Model): the tick, bonds and organisms, DataCollector
-    checkpoint.py  checkpoint files (atomic replace)
-    recorder.py    the HDF5 run file (docs/runfile.md): Recorder, record, resume, open_run
+    organisms.py   Organisms: bonds and stable organism ids of a soup
+    observe.py     per-tick type counts and replication statistics
+    rng.py         RunRng: one SeedSequence → Mesa's numpy rng + one torch.Generator
+    soup.py        Soup(ModelBase): the tick, the soup kind
+    checkpoint.py  checkpoint files of any state() (atomic replace)
+    recorder.py    the HDF5 run file of any kind (docs/runfile.md): record, resume, open_run
 """
 
 from neurosoup.particles import ConfigError, InvalidRuleError, NeurosoupError, SnapshotError
 
-from .config import SoupConfig
+from .catalogue import BUILT_INS, Operator, lookup
+from .config import OperatorSpec, SoupConfig
+from .kinds import KINDS, ModelBase, get_kind, register_kind
 from .recorder import Recorder, open_run, record, resume
 from .rng import RunRng
-from .rules import PairRule, check_rule, pair_rule
+from .rules import PairRule, Rule, batch_rule, check_rule, pair_rule, particle_rule
 from .soup import Soup, observable_names
 
 __all__ = [
+    "BUILT_INS",
+    "KINDS",
     "ConfigError",
     "InvalidRuleError",
+    "ModelBase",
     "NeurosoupError",
+    "Operator",
+    "OperatorSpec",
     "PairRule",
     "Recorder",
+    "Rule",
     "RunRng",
     "SnapshotError",
     "Soup",
     "SoupConfig",
+    "batch_rule",
     "check_rule",
+    "get_kind",
+    "lookup",
     "observable_names",
     "open_run",
     "pair_rule",
+    "particle_rule",
     "record",
+    "register_kind",
     "resume",
 ]

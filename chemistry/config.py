@@ -1,73 +1,75 @@
 """``SoupConfig``: the frozen, validated configuration of one soup (``science/soup.md``).
 
-Every operator has a rate (0 disables it) and a pairing mode: ``per_actor`` (every living
-particle acts with probability p) or ``single`` (the journal's "at most one event per tick with
-chance p"). The config holds numbers and strings only, so it round-trips through JSON.
+A soup's dynamics are its *schedule*: an ordered list of operators from the catalogue
+(``chemistry/catalogue.py``), each with every parameter resolved, run in that order each tick:
+
+    [[operators]]
+    name = "attack"
+    rate = 0.1
+    pairing = "single"
+    [[operators]]
+    name = "self_train"
+    steps = 20
+
+Overrides address one parameter as ``attack.rate`` (``--set attack.rate=0.2``); an operator
+named this way that is not in the schedule is inserted at its default place in the tick. The
+flat keys of the first config (``attack_rate``, ``learn_from_severity``, ``train_steps``,
+``respawn_zero``, ``rules = [...]``) are read as the same overrides. An operator whose rate
+(steps, flags) disables it is dropped, so the stored schedule lists what runs. The config holds
+numbers and strings only, so it round-trips through JSON.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from neurosoup.particles import ConfigError, ParticleSpec
 
-PAIRINGS = ("per_actor", "single")
-TRAIN_MODES = ("full", "epoch")
-MELT_MODES = ("in_place", "offspring")
+from . import catalogue
+from .catalogue import MELT_MODES, TRAIN_MODES
+from .checks import (
+    PAIRINGS,
+    check_bool,
+    check_choice,
+    check_int,
+    check_positive,
+    suggest,
+    type_name,
+)
+
 DTYPES = ("float32", "float64")
-#: Built-in operators that take a rate, in tick order (self_train and respawn are separate).
-RATED_OPERATORS = ("attack", "apply_to_other", "learn_from", "melt", "merge", "self_apply")
-
-
-def _type_name(value: object) -> str:
-    return type(value).__name__
-
-
-def _check_int(name: str, value: object, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{name} must be an int >= {low}, got {value!r} ({_type_name(value)})")
-    if value < low:
-        raise ConfigError(f"{name} must be an int >= {low}, got {value}")
-
-
-def _check_rate(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(
-            f"{name} must be a probability in [0, 1], got {value!r} ({_type_name(value)}); "
-            "pass a number such as 0.1"
-        )
-    if not 0.0 <= value <= 1.0:
-        raise ConfigError(
-            f"{name} must be a probability in [0, 1], got {value}; pass a number such as 0.1"
-        )
-
-
-def _check_positive(name: str, value: object, *, allow_zero: bool = False) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"{name} must be a number, got {value!r} ({_type_name(value)})")
-    ok = value >= 0 if allow_zero else value > 0
-    if not ok or value != value or value == float("inf"):
-        relation = ">= 0" if allow_zero else "> 0"
-        raise ConfigError(f"{name} must be a finite number {relation}, got {value}")
-
-
-def _check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise ConfigError(
-            f"{name} must be one of {', '.join(repr(a) for a in allowed)}, got {value!r}"
-        )
-
-
-def _check_bool(name: str, value: object) -> None:
-    if not isinstance(value, bool):
-        raise ConfigError(f"{name} must be true or false, got {value!r} ({_type_name(value)})")
 
 
 @dataclass(frozen=True)
+class OperatorSpec:
+    """One schedule entry: an operator's name and its resolved parameters (name, value)."""
+
+    name: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+    def __getitem__(self, key: str) -> Any:
+        return dict(self.params)[key]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The parameters as a dict."""
+        return dict(self.params)
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"name": …, <param>: …}``, the TOML/JSON form."""
+        return {"name": self.name, **dict(self.params)}
+
+
+_DEFAULT_PARTICLE = ParticleSpec()
+DEFAULT_SCHEDULE = (OperatorSpec("self_train", (("steps", 20),)),)
+#: the settings besides the schedule, with their defaults (the dataclass fields below)
+_CORE = ("particle", "n_particles", "steps", "dtype", "epsilon", "strict", "lr", "momentum",
+         "train_mode", "snapshot_every", "checkpoint_every", "operators")  # fmt: skip
+
+
+@dataclass(frozen=True, init=False)
 class SoupConfig:
     """Everything that defines a soup's dynamics and its recording cadence.
 
@@ -77,109 +79,81 @@ class SoupConfig:
         steps: planned number of ticks of a run.
         dtype: ``float32`` or ``float64`` weights.
         epsilon: ε of the classification; ``strict`` uses |·| < ε instead of ≤ ε.
-        attack_rate, apply_to_other_rate, learn_from_rate, melt_rate, merge_rate,
-        self_apply_rate: probability p of each operator (0 disables it).
-        attack_pairing, …: ``per_actor`` or ``single`` for each operator.
-        learn_from_severity: steps (``full``) or passes (``epoch``) per learn_from event.
-        melt_mode: ``in_place`` (uid unchanged) or ``offspring`` (child replaces a third one).
-        train_steps: self-train steps (or passes) per tick, 0 disables self-training.
+        lr, momentum: SGD learning rate and momentum of the particles (self_train, learn_from).
         train_mode: ``full`` (one full-batch step) or ``epoch`` (P single-sample steps).
-        lr, momentum: SGD learning rate and momentum of self-train and learn_from.
-        respawn_divergent, respawn_zero: replace divergent / zero particles at tick end.
-        rules: names of registered pair rules run after merge (``chemistry.rules``).
+        operators: the schedule (``OperatorSpec`` entries or dicts ``{"name": …, …}``).
         snapshot_every: k, particle snapshots every k ticks (and at step 0).
         checkpoint_every: m, checkpoint every m ticks (and at the end of a run).
+        **overrides: ``op.param`` keys and the flat keys of the first config (module doc).
     """
 
-    particle: ParticleSpec = field(default_factory=ParticleSpec)
+    particle: ParticleSpec = _DEFAULT_PARTICLE
     n_particles: int = 20
     steps: int = 100
     dtype: str = "float32"
     epsilon: float = 1e-5
     strict: bool = False
-    attack_rate: float = 0.0
-    attack_pairing: str = "single"
-    apply_to_other_rate: float = 0.0
-    apply_to_other_pairing: str = "per_actor"
-    learn_from_rate: float = 0.0
-    learn_from_pairing: str = "per_actor"
-    learn_from_severity: int = 1
-    melt_rate: float = 0.0
-    melt_pairing: str = "single"
-    melt_mode: str = "in_place"
-    merge_rate: float = 0.0
-    merge_pairing: str = "per_actor"
-    self_apply_rate: float = 0.0
-    self_apply_pairing: str = "per_actor"
-    train_steps: int = 20
-    train_mode: str = "full"
     lr: float = 0.04
     momentum: float = 0.0
-    respawn_divergent: bool = False
-    respawn_zero: bool = False
-    rules: tuple[str, ...] = ()
+    train_mode: str = "full"
     snapshot_every: int = 1
     checkpoint_every: int = 10
+    operators: tuple[OperatorSpec, ...] = field(default=DEFAULT_SCHEDULE)
 
-    def __post_init__(self) -> None:
+    def __init__(self, **settings: Any) -> None:
+        core = {k: settings.pop(k) for k in list(settings) if k in _CORE}
+        for name in _CORE:
+            default = getattr(type(self), name)
+            object.__setattr__(self, name, core.get(name, default))
         if not isinstance(self.particle, ParticleSpec):
             raise ConfigError(
-                f"particle must be a ParticleSpec, got {_type_name(self.particle)}; "
+                f"particle must be a ParticleSpec, got {type_name(self.particle)}; "
                 "pass ParticleSpec(...) or a dict of its fields to SoupConfig.from_dict"
             )
-        _check_int("n_particles", self.n_particles, 2)
-        _check_int("steps", self.steps, 0)
-        _check_choice("dtype", self.dtype, DTYPES)
-        _check_positive("epsilon", self.epsilon)
-        _check_bool("strict", self.strict)
-        for op in RATED_OPERATORS:
-            _check_rate(f"{op}_rate", getattr(self, f"{op}_rate"))
-            _check_choice(f"{op}_pairing", getattr(self, f"{op}_pairing"), PAIRINGS)
-        _check_int("learn_from_severity", self.learn_from_severity, 1)
-        _check_choice("melt_mode", self.melt_mode, MELT_MODES)
-        if self.melt_mode == "offspring" and self.melt_rate > 0 and self.n_particles < 3:
+        check_int("n_particles", self.n_particles, 2)
+        check_int("steps", self.steps, 0)
+        check_choice("dtype", self.dtype, DTYPES)
+        check_positive("epsilon", self.epsilon)
+        check_bool("strict", self.strict)
+        check_positive("lr", self.lr)
+        check_positive("momentum", self.momentum, allow_zero=True)
+        check_choice("train_mode", self.train_mode, TRAIN_MODES)
+        check_int("snapshot_every", self.snapshot_every, 1)
+        check_int("checkpoint_every", self.checkpoint_every, 1)
+        entries = _parse_schedule(self.operators)
+        for key, value in settings.items():
+            _set_param(entries, key, value)
+        object.__setattr__(self, "operators", _resolve_schedule(entries))
+        melt = self.op("melt")
+        if melt is not None and melt["mode"] == "offspring" and self.n_particles < 3:
             raise ConfigError(
-                f"melt_mode 'offspring' needs n_particles >= 3, got {self.n_particles}"
+                f"melt mode 'offspring' needs n_particles >= 3, got {self.n_particles}"
             )
-        _check_int("train_steps", self.train_steps, 0)
-        _check_choice("train_mode", self.train_mode, TRAIN_MODES)
-        _check_positive("lr", self.lr)
-        _check_positive("momentum", self.momentum, allow_zero=True)
-        _check_bool("respawn_divergent", self.respawn_divergent)
-        _check_bool("respawn_zero", self.respawn_zero)
-        if isinstance(self.rules, list):
-            object.__setattr__(self, "rules", tuple(self.rules))
-        if not isinstance(self.rules, tuple) or not all(isinstance(r, str) for r in self.rules):
-            raise ConfigError(f"rules must be a list of rule names, got {self.rules!r}")
-        _check_int("snapshot_every", self.snapshot_every, 1)
-        _check_int("checkpoint_every", self.checkpoint_every, 1)
 
-    # ---- derived ---------------------------------------------------------------------------
-    def enabled(self) -> list[str]:
-        """Rated built-in operators with a rate > 0, in tick order."""
-        return [op for op in RATED_OPERATORS if getattr(self, f"{op}_rate") > 0]
+    # ---- the schedule ----------------------------------------------------------------------
+    def op(self, name: str) -> OperatorSpec | None:
+        """The schedule entry of operator ``name``, or None when it does not run."""
+        return next((e for e in self.operators if e.name == name), None)
 
     @property
-    def respawn(self) -> bool:
-        """True when any respawn flag is set."""
-        return self.respawn_divergent or self.respawn_zero
+    def rules(self) -> tuple[str, ...]:
+        """Names of the user rules in the schedule, in order."""
+        return tuple(e.name for e in self.operators if e.name not in catalogue.BUILT_INS)
 
     def replace(self, **changes: Any) -> SoupConfig:
-        """A copy with some fields changed (validated like ``from_dict``)."""
-        data = self.to_dict()
-        _merge(data, changes)
-        return SoupConfig.from_dict(data)
+        """A copy with some settings changed (``particle`` dicts merge field by field)."""
+        return SoupConfig.from_dict(merge_overrides(self.to_dict(), changes))
 
     # ---- JSON ------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict; the particle spec is a nested dict."""
+        """JSON-ready dict; the particle spec is a nested dict, the schedule a list of dicts."""
         out: dict[str, Any] = {}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
             if f.name == "particle":
                 value = value.to_dict()
-            elif f.name == "rules":
-                value = list(value)
+            elif f.name == "operators":
+                value = [e.to_dict() for e in value]
             out[f.name] = value
         return out
 
@@ -189,18 +163,15 @@ class SoupConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SoupConfig:
-        """Build a config from ``to_dict`` output; unknown keys raise with a suggestion."""
+        """Build a config from ``to_dict`` output (or overrides); unknown keys raise."""
         if not isinstance(data, dict):
-            raise ConfigError(f"a soup config must be a mapping, got {_type_name(data)}")
+            raise ConfigError(f"a soup config must be a mapping, got {type_name(data)}")
         check_keys(data)
         kwargs = dict(data)
-        if "particle" in kwargs:
-            particle = kwargs["particle"]
-            if isinstance(particle, dict):
-                check_keys(particle, particle=True)
-                kwargs["particle"] = ParticleSpec(**particle)
-        if "rules" in kwargs and isinstance(kwargs["rules"], list):
-            kwargs["rules"] = tuple(kwargs["rules"])
+        particle = kwargs.get("particle")
+        if isinstance(particle, dict):
+            check_keys(particle, particle=True)
+            kwargs["particle"] = ParticleSpec(**particle)
         return cls(**kwargs)
 
     @classmethod
@@ -213,27 +184,141 @@ class SoupConfig:
         return cls.from_dict(data)
 
 
-CONFIG_KEYS = tuple(f.name for f in dataclasses.fields(SoupConfig))
+# ---- schedule parsing ---------------------------------------------------------------------------
+def _parse_schedule(value: Any) -> list[tuple[str, dict[str, Any]]]:
+    """``operators`` (specs or dicts) → [(name, given params)], checked for form only."""
+    if not isinstance(value, list | tuple):
+        raise ConfigError(
+            f"operators must be a list of operator entries, got {type_name(value)}; e.g. "
+            '[{"name": "attack", "rate": 0.1}] or [[operators]] tables in TOML'
+        )
+    out: list[tuple[str, dict[str, Any]]] = []
+    for entry in value:
+        if isinstance(entry, OperatorSpec):
+            out.append((entry.name, entry.as_dict()))
+            continue
+        if not isinstance(entry, dict) or "name" not in entry:
+            raise ConfigError(
+                f"each operator entry needs a name, e.g. {{\"name\": \"attack\", \"rate\": 0.1}}"
+                f"; got {entry!r}"
+            )
+        params = dict(entry)
+        out.append((params.pop("name"), params))
+    return out
+
+
+def _set_param(entries: list[tuple[str, dict[str, Any]]], key: str, value: Any) -> None:
+    """Apply one ``op.param`` or flat key to the schedule (inserting the operator if absent)."""
+    if key == "rules":
+        if isinstance(value, str) or not isinstance(value, list | tuple):
+            raise ConfigError(f"rules must be a list of rule names, got {value!r}")
+        for name in value:
+            if not isinstance(name, str):
+                raise ConfigError(f"rules must be a list of rule names, got {value!r}")
+            if not any(n == name for n, _ in entries):
+                _insert(entries, name, {})
+        return
+    if "." in key:
+        name, _, param = key.partition(".")
+        catalogue.lookup(name)
+    else:
+        found = catalogue.legacy_key(key)
+        if found is None:
+            raise _unknown(key)
+        name, param = found
+    op = catalogue.lookup(name)
+    if param not in op.param_names():
+        op.resolve({param: value})  # raises the did-you-mean on the parameter name
+    for n, params in entries:
+        if n == name:
+            params[param] = value
+            return
+    # a flat key of the first config that names an absent operator: its old defaults
+    base: dict[str, Any] = {"rate": 0.0} if "rate" in op.param_names() and "." not in key else {}
+    if name == "self_train" and "." not in key:
+        base = {"steps": 0}
+    _insert(entries, name, {**base, param: value})
+
+
+def _insert(entries: list[tuple[str, dict[str, Any]]], name: str, params: dict[str, Any]) -> None:
+    """Insert an operator at its default place: after the last entry of lower or equal rank."""
+    rank = catalogue.lookup(name).rank
+    at = 0
+    for i, (n, _) in enumerate(entries):
+        if _rank(n) <= rank:
+            at = i + 1
+    entries.insert(at, (name, params))
+
+
+def _rank(name: str) -> int:
+    try:
+        return catalogue.lookup(name).rank
+    except ConfigError:
+        return catalogue.RULE_RANK
+
+
+def _resolve_schedule(entries: list[tuple[str, dict[str, Any]]]) -> tuple[OperatorSpec, ...]:
+    """Every entry resolved (defaults, checks); disabled ones dropped; no name twice."""
+    out: list[OperatorSpec] = []
+    seen: set[str] = set()
+    for name, given in entries:
+        op = catalogue.lookup(name)
+        params = op.resolve(given)
+        if name in seen:
+            raise ConfigError(
+                f"operator `{name}` appears twice in the schedule; list it once (set its "
+                "parameters in that one entry)"
+            )
+        seen.add(name)
+        if op.enabled(params):
+            out.append(OperatorSpec(name, tuple(params.items())))
+    return tuple(out)
+
+
+CONFIG_KEYS = _CORE
 PARTICLE_KEYS = tuple(f.name for f in dataclasses.fields(ParticleSpec))
 
 
-def suggest(key: str, allowed: tuple[str, ...] | list[str]) -> str:
-    """' Did you mean `x`?' for the closest allowed name, or an empty string."""
-    close = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.6)
-    return f" Did you mean `{close[0]}`?" if close else ""
+def known_keys() -> tuple[str, ...]:
+    """Every top-level key a soup config or override accepts (for suggestions)."""
+    return (*_CORE, "rules", *catalogue.legacy_keys())
+
+
+def _unknown(key: str) -> ConfigError:
+    known = known_keys()
+    return ConfigError(
+        f"unknown soup setting `{key}`.{suggest(key, known)} Settings: {', '.join(_CORE)}; "
+        "operator parameters as op.param (e.g. attack.rate); `neurosoup show ID` lists a "
+        "scenario's"
+    )
 
 
 def check_keys(data: dict[str, Any], *, particle: bool = False) -> None:
     """Raise ``ConfigError`` naming the first unknown key and the closest known one."""
-    allowed = PARTICLE_KEYS if particle else CONFIG_KEYS
-    prefix = "particle." if particle else ""
+    if particle:
+        for key in data:
+            if key not in PARTICLE_KEYS:
+                raise ConfigError(
+                    f"unknown soup setting `particle.{key}`."
+                    f"{suggest('particle.' + str(key), ['particle.' + a for a in PARTICLE_KEYS])}"
+                    f" Known settings: {', '.join('particle.' + a for a in PARTICLE_KEYS)}"
+                )
+        return
     for key in data:
-        if key not in allowed:
-            raise ConfigError(
-                f"unknown soup setting `{prefix}{key}`."
-                f"{suggest(prefix + str(key), [prefix + a for a in allowed])} "
-                f"Known settings: {', '.join(prefix + a for a in allowed)}"
-            )
+        if key in _CORE or key == "rules":
+            continue
+        if not isinstance(key, str):
+            raise _unknown(str(key))
+        if "." in key:
+            name, _, param = key.partition(".")
+            if name == "particle":
+                check_keys({param: None}, particle=True)
+                continue
+            op = catalogue.lookup(name)
+            if param not in op.param_names():
+                op.resolve({param: None})
+        elif catalogue.legacy_key(key) is None:
+            raise _unknown(key)
 
 
 def _merge(base: dict[str, Any], changes: dict[str, Any]) -> None:
@@ -245,6 +330,7 @@ def _merge(base: dict[str, Any], changes: dict[str, Any]) -> None:
             check_keys(value, particle=True)
             base[key] = {**base[key], **value}
         else:
+            base.pop(key, None)  # a key set again moves to the end: overrides apply in order
             base[key] = value
 
 
@@ -263,12 +349,14 @@ def merge_overrides(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, 
 
 __all__ = [
     "CONFIG_KEYS",
+    "DTYPES",
     "MELT_MODES",
     "PAIRINGS",
-    "RATED_OPERATORS",
     "TRAIN_MODES",
+    "OperatorSpec",
     "SoupConfig",
     "check_keys",
+    "known_keys",
     "merge_overrides",
     "suggest",
 ]

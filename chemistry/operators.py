@@ -4,7 +4,9 @@ Each operator is split in two: ``draw_*`` takes every random number it needs fro
 generator (pairs, keys, masks, orders, fresh inits), and the operator itself applies those
 draws to the store. The per-particle twins in ``tests/reference/soup.py`` take the same draws.
 Operators read the state at their own start and write all their changes at once
-(``science/soup.md`` §3); an actor that is also changed acts with its start weights.
+(``science/soup.md`` §3); an actor that is also changed acts with its start weights. Writes go
+through ``ParticleStore.update`` / ``replace``. The catalogue (``catalogue.py``) wraps each
+kernel with its draws, parameters and ``/events`` code; ``Events.operator`` is set there.
 """
 
 from __future__ import annotations
@@ -19,20 +21,18 @@ from neurosoup.particles import (
     ParticleSpec,
     ParticleStore,
     apply_weightwise,
+    collapsed,
     learn_from_step,
+    runformat,
     self_train_step,
     train_pass,
 )
 
 from .pairing import Pairs, winners
 
-STALE = -1
-#: Operator codes of the ``/events`` table (runfile.md); custom rules follow from 7 on.
-OPERATOR_CODES = (
-    "attack", "apply_to_other", "learn_from", "melt", "merge", "self_apply", "respawn",
-)  # fmt: skip
-SEED, RESPAWN, OFFSPRING = 0, 1, 2  # birth causes
-DIVERGENT, ZERO, REPLACED = 0, 1, 2  # death causes
+UNSET = -1  # Events.operator before the catalogue sets the code
+SEED, RESPAWN, OFFSPRING = runformat.SEED, runformat.RESPAWN, runformat.OFFSPRING
+DIVERGENT, ZERO, REPLACED = runformat.DIVERGENT, runformat.ZERO, runformat.REPLACED
 
 
 @dataclass
@@ -62,10 +62,6 @@ def _none_like(x: Tensor) -> Tensor:
     return torch.full_like(x, -1)
 
 
-def _stale(store: ParticleStore, slots: Tensor) -> None:
-    store.ptype[slots] = STALE
-
-
 # ---- attack and apply_to_other --------------------------------------------------------------
 def attack(store: ParticleStore, spec: ParticleSpec, pairs: Pairs) -> Events:
     """w_B ← A◁B for every pair; one uniform winner per target (smallest key)."""
@@ -73,19 +69,17 @@ def attack(store: ParticleStore, spec: ParticleSpec, pairs: Pairs) -> Events:
     uid_a, uid_b = store.uid[a].clone(), store.uid[b].clone()
     new = apply_weightwise(spec, store.weights[a], store.weights[b])
     win = winners(b, pairs.keys)
-    store.weights[b[win]] = new[win]
-    _stale(store, b[win])
-    return Events(0, uid_a, uid_b, torch.where(win, uid_b, _none_like(uid_b)), win)
+    store.update(b[win], new[win])
+    return Events(UNSET, uid_a, uid_b, torch.where(win, uid_b, _none_like(uid_b)), win)
 
 
 def apply_to_other(store: ParticleStore, spec: ParticleSpec, pairs: Pairs) -> Events:
     """w_A ← A◁B for every pair (actors are distinct, so nothing collides)."""
     a, b = pairs.actors, pairs.counterparts
     new = apply_weightwise(spec, store.weights[a], store.weights[b])
-    store.weights[a] = new
-    _stale(store, a)
+    store.update(a, new)
     uid_a = store.uid[a].clone()
-    return Events(1, uid_a, store.uid[b].clone(), uid_a, torch.ones_like(a, dtype=torch.bool))
+    return Events(UNSET, uid_a, store.uid[b].clone(), uid_a, torch.ones_like(a, dtype=torch.bool))
 
 
 # ---- learn_from and self_train --------------------------------------------------------------
@@ -137,12 +131,9 @@ def learn_from(
         buf = store.momentum[a] if momentum > 0 else None
         teachers = store.weights[b].clone()
         w, _, buf = _train(spec, store.weights[a], teachers, severity, lr, momentum, buf, orders)
-        store.weights[a] = w
-        if buf is not None:
-            store.momentum[a] = buf
-        _stale(store, a)
+        store.update(a, w, buf)
     uid_a = store.uid[a].clone()
-    return Events(2, uid_a, store.uid[b].clone(), uid_a, torch.ones_like(a, dtype=torch.bool))
+    return Events(UNSET, uid_a, store.uid[b].clone(), uid_a, torch.ones_like(a, dtype=torch.bool))
 
 
 def self_train(
@@ -162,10 +153,7 @@ def self_train(
     rows = slice(None) if slots.shape[0] == store.capacity else slots
     buf = store.momentum[rows] if momentum > 0 else None
     w, loss, buf = _train(spec, store.weights[rows], None, steps, lr, momentum, buf, orders)
-    store.weights[rows] = w
-    if buf is not None:
-        store.momentum[rows] = buf
-    _stale(store, slots)
+    store.update(rows, w, buf)
     return loss
 
 
@@ -194,9 +182,8 @@ def melt(
     child = torch.where(mask, store.weights[a], store.weights[b])
     uid_a, uid_b = store.uid[a].clone(), store.uid[b].clone()
     if thirds is None:
-        store.weights[a] = child
-        _stale(store, a)
-        return Events(3, uid_a, uid_b, uid_a, torch.ones_like(a, dtype=torch.bool)), None
+        store.update(a, child)
+        return Events(UNSET, uid_a, uid_b, uid_a, torch.ones_like(a, dtype=torch.bool)), None
     win = winners(thirds, pairs.keys)
     dead = thirds[win]
     dead_uid = store.uid[dead].clone()
@@ -207,15 +194,14 @@ def melt(
         new_uid, uid_a[win], uid_b[win], torch.full_like(new_uid, OFFSPRING),
         dead_uid, torch.full_like(dead_uid, REPLACED),
     )  # fmt: skip
-    return Events(3, uid_a, uid_b, changed, win), lineage
+    return Events(UNSET, uid_a, uid_b, changed, win), lineage
 
 
 def self_apply(store: ParticleStore, spec: ParticleSpec, actors: Tensor) -> Events:
     """w_A ← A◁A for every actor. actors: [M] int64 slots."""
-    store.weights[actors] = apply_weightwise(spec, store.weights[actors], store.weights[actors])
-    _stale(store, actors)
+    store.update(actors, apply_weightwise(spec, store.weights[actors], store.weights[actors]))
     uid = store.uid[actors].clone()
-    return Events(5, uid, _none_like(uid), uid, torch.ones_like(actors, dtype=torch.bool))
+    return Events(UNSET, uid, _none_like(uid), uid, torch.ones_like(actors, dtype=torch.bool))
 
 
 def merge_pairs(store: ParticleStore, pairs: Pairs, existing: set[tuple[int, int]]) -> Events:
@@ -232,7 +218,14 @@ def merge_pairs(store: ParticleStore, pairs: Pairs, existing: set[tuple[int, int
         applied.append(edge not in seen)
         seen.add(edge)
     flag = torch.tensor(applied, dtype=torch.bool, device=uid_a.device)
-    return Events(4, uid_a, uid_b, _none_like(uid_a), flag)
+    return Events(UNSET, uid_a, uid_b, _none_like(uid_a), flag)
+
+
+def mutate(store: ParticleStore, actors: Tensor, noise: Tensor, sigma: float) -> Events:
+    """w_A ← w_A + σ·z for every actor. actors: [M] int64 slots; noise: [M, P] standard normals."""
+    store.update(actors, store.weights[actors] + sigma * noise)
+    uid = store.uid[actors].clone()
+    return Events(UNSET, uid, _none_like(uid), uid, torch.ones_like(actors, dtype=torch.bool))
 
 
 def rule_attack(
@@ -240,15 +233,24 @@ def rule_attack(
 ) -> Events:
     """A custom pair rule with attack's semantics: w_B ← rule(w_A, w_B, noise); uniform winner.
 
-    noise: [M, K] pre-drawn standard normals. The operator code is set by the caller.
+    noise: [M, K] pre-drawn standard normals.
     """
     a, b = pairs.actors, pairs.counterparts
     uid_a, uid_b = store.uid[a].clone(), store.uid[b].clone()
     new = rule(store.weights[a], store.weights[b], noise)
     win = winners(b, pairs.keys)
-    store.weights[b[win]] = new[win].to(store.dtype)
-    _stale(store, b[win])
-    return Events(-1, uid_a, uid_b, torch.where(win, uid_b, _none_like(uid_b)), win)
+    store.update(b[win], new[win].to(store.dtype))
+    return Events(UNSET, uid_a, uid_b, torch.where(win, uid_b, _none_like(uid_b)), win)
+
+
+def rule_self(
+    store: ParticleStore, rule: Callable[..., Tensor], actors: Tensor, noise: Tensor
+) -> Events:
+    """A custom particle rule: w_A ← rule(w_A, noise) for every actor. actors: [M] slots."""
+    new = rule(store.weights[actors], noise)
+    store.update(actors, new.to(store.dtype))
+    uid = store.uid[actors].clone()
+    return Events(UNSET, uid, _none_like(uid), uid, torch.ones_like(actors, dtype=torch.bool))
 
 
 # ---- respawn --------------------------------------------------------------------------------
@@ -264,10 +266,7 @@ def draw_respawn(
 ) -> tuple[Tensor, Tensor, Tensor]:
     """Slots to respawn [D], their death causes [D] int8 and fresh inits [D, P]."""
     slots = store.alive_slots()
-    w = store.weights[slots]
-    is_div = ~torch.isfinite(w).all(dim=1)
-    a = w.abs()
-    is_zero = ((a < epsilon) if strict else (a <= epsilon)).all(dim=1) & ~is_div
+    is_div, is_zero = collapsed(store.weights[slots], epsilon, strict)
     dead = torch.zeros_like(is_div)
     if divergent:
         dead |= is_div
@@ -288,11 +287,10 @@ def respawn(
     lineage = Lineage(
         new, _none_like(new), _none_like(new), torch.full_like(new, RESPAWN), old, cause
     )
-    return Events(6, old, _none_like(old), new, torch.ones_like(old, dtype=torch.bool)), lineage
+    return Events(UNSET, old, _none_like(old), new, torch.ones_like(old, dtype=torch.bool)), lineage
 
 
 __all__ = [
-    "OPERATOR_CODES",
     "Events",
     "Lineage",
     "apply_to_other",
@@ -303,8 +301,10 @@ __all__ = [
     "learn_from",
     "melt",
     "merge_pairs",
+    "mutate",
     "respawn",
     "rule_attack",
+    "rule_self",
     "self_apply",
     "self_train",
 ]

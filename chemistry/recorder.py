@@ -1,11 +1,14 @@
-"""The HDF5 run file (``docs/runfile.md``, format version 1): writer, checkpoints, resume.
+"""The HDF5 run file of any model kind (``docs/runfile.md``): writer, checkpoints, resume.
 
-The run file is append-only. Observables, events and lineage rows are buffered in memory and
-written together with each particle snapshot (every k ticks) or checkpoint (every m ticks),
-followed by ``flush()``, so a SIGKILL leaves every flushed tick readable. The checkpoint is a
-sibling file ``<run>.ckpt`` written under a temporary name and ``os.replace``d. ``resume``
-truncates every series to the checkpoint's tick and continues, so a resumed run writes the
-same file as an uninterrupted one. Nothing read from a file is ever executed: the spec is JSON.
+One writer core for every kind. A model's ``layout()`` names its observables, its series
+(fixed frames or ragged rows, written every step or every snapshot) and its append-only
+tables; the recorder subscribes to the model's steps, buffers each step's observables, table
+rows and step series in memory and writes them with each snapshot (every k steps) or
+checkpoint (every m steps), followed by ``flush()``, so a SIGKILL leaves every flushed step
+readable. The checkpoint is a sibling file ``<run>.ckpt`` written under a temporary name and
+``os.replace``d. ``resume`` truncates every series and table to the checkpoint's step and
+continues, so a resumed run writes the same file as an uninterrupted one. Nothing read from a
+file is ever executed: the spec is JSON, the model class comes from the kinds whitelist.
 """
 
 from __future__ import annotations
@@ -19,26 +22,18 @@ import h5py
 import numpy as np
 import torch
 
-from neurosoup.particles import ConfigError, SnapshotError
+from neurosoup.particles import ConfigError, SnapshotError, runformat
+from neurosoup.particles.runformat import FORMAT, FORMAT_VERSION
 
 from .checkpoint import read_checkpoint, write_checkpoint
-from .config import SoupConfig
-from .operators import OPERATOR_CODES
-from .soup import Soup, observable_names
+from .kinds import Layout, Series, get_kind
 
-FORMAT = "neurosoup-run"
-FORMAT_VERSION = 1
 try:
     PACKAGE_VERSION = metadata.version("neurosoup")
 except metadata.PackageNotFoundError:  # running from a source tree that was never installed
     PACKAGE_VERSION = "unknown"
 _INT = np.int64
 _CHUNK_BYTES = 4 << 20
-_EVENT_COLS = (("tick", _INT), ("operator", np.int8), ("actor", _INT), ("counterpart", _INT),
-               ("changed", _INT), ("applied", np.bool_))  # fmt: skip
-_BIRTH_COLS = ("uid", "parent_uid", "co_parent_uid", "born_at", "cause")
-_DEATH_COLS = ("uid", "died_at", "cause")
-_SNAP_FIELDS = (("uid", _INT), ("parent_uid", _INT), ("born_at", _INT), ("ptype", np.int8))
 
 
 def checkpoint_path(path: str | Path) -> Path:
@@ -46,21 +41,35 @@ def checkpoint_path(path: str | Path) -> Path:
     return Path(f"{path}.ckpt")
 
 
-def _series(group: h5py.Group, name: str, shape: tuple[int, ...], dtype: Any, fill: Any) -> None:
-    g = group.create_group(name)
-    g.create_dataset("step", (0,), maxshape=(None,), dtype=_INT, chunks=(1024,))
-    gz = {} if np.dtype(dtype).kind == "f" else {"compression": "gzip"}
-    chunks: tuple[int, ...] = (1024,)
-    if shape:  # one frame per chunk; split the particle axis above ~4 MB (DESIGN.md §7)
-        per_particle = int(np.prod(shape[1:], dtype=np.int64)) * np.dtype(dtype).itemsize
-        parts = max(1, -(-shape[0] * per_particle // _CHUNK_BYTES))  # equal chunks, no waste
-        chunks = (1, max(1, -(-shape[0] // parts)), *shape[1:])
-    g.create_dataset("value", (0, *shape), maxshape=(None, *([None] * len(shape))), dtype=dtype,
-                     chunks=chunks, fillvalue=fill, **gz)  # fmt: skip
+# ---- dataset helpers ------------------------------------------------------------------------
+def _gzip(dtype: Any) -> dict[str, Any]:
+    """Integer and bool fields compress well; floats gain little and write far slower (§7)."""
+    return {} if np.dtype(dtype).kind == "f" else {"compression": "gzip"}
 
 
 def _column(group: h5py.Group, name: str, dtype: Any) -> None:
     group.create_dataset(name, (0,), maxshape=(None,), dtype=dtype, chunks=(4096,))
+
+
+def _frames(group: h5py.Group, frame: tuple[int, ...], dtype: Any) -> None:
+    """``step [S]`` and ``value [S, *frame]``: one frame per chunk, axis 0 split above 4 MB."""
+    group.create_dataset("step", (0,), maxshape=(None,), dtype=_INT, chunks=(1024,))
+    chunks: tuple[int, ...] = (1024,)
+    if frame:
+        per_row = int(np.prod(frame[1:], dtype=np.int64)) * np.dtype(dtype).itemsize
+        parts = max(1, -(-frame[0] * per_row // _CHUNK_BYTES))  # equal chunks, no waste
+        chunks = (1, max(1, -(-frame[0] // parts)), *frame[1:])
+    group.create_dataset("value", (0, *frame), maxshape=(None, *([None] * len(frame))),
+                         dtype=dtype, chunks=chunks, fillvalue=runformat.fill_value(dtype),
+                         **_gzip(dtype))  # fmt: skip
+
+
+def _ragged(group: h5py.Group, shape: tuple[int, ...], dtype: Any) -> None:
+    """``step [S]``, ``count [S]`` (rows per step) and ``value [ΣR, *shape]``."""
+    _column(group, "step", _INT)
+    _column(group, "count", _INT)
+    group.create_dataset("value", (0, *shape), maxshape=(None, *shape), dtype=dtype,
+                         chunks=(1024, *shape) if shape else (4096,))  # fmt: skip
 
 
 def _append(ds: h5py.Dataset, rows: np.ndarray) -> None:
@@ -73,28 +82,36 @@ def _append(ds: h5py.Dataset, rows: np.ndarray) -> None:
     ds[n:] = rows
 
 
-class Recorder:
-    """Writes one soup's run file; attach with ``Recorder.create`` or ``Recorder.reopen``."""
+def _steps(step: int | list[int]) -> np.ndarray:
+    return np.asarray(step if isinstance(step, list) else [step], dtype=_INT)
 
-    def __init__(self, path: Path, file: h5py.File, soup: Soup) -> None:
-        self.path, self.file, self.soup = path, file, soup
-        self._obs: list[tuple[int, dict[str, float]]] = []
-        self._events: list[np.ndarray] = []
-        self._births: list[np.ndarray] = []
-        self._deaths: list[np.ndarray] = []
-        soup.recorder = self
+
+class Recorder:
+    """Writes one model's run file; attach with ``Recorder.create`` or ``Recorder.reopen``."""
+
+    def __init__(self, path: Path, file: h5py.File, model: Any) -> None:
+        self.path, self.file, self.model = path, file, model
+        self.layout: Layout = model.layout()
+        self._series = {s.path: s for s in self.layout.series}
+        self._tables = {t.path: t for t in self.layout.tables}
+        self._obs: list[tuple[int, dict[str, Any]]] = []
+        self._rows: dict[str, list[np.ndarray]] = {t: [] for t in self._tables}
+        self._step_rows: dict[str, list[tuple[int, np.ndarray]]] = {
+            s.path: [] for s in self.layout.series if s.cadence == "step"
+        }
+        model.subscribe(self.after_step)
 
     # ---- opening -------------------------------------------------------------------------
     @classmethod
     def create(
         cls,
         path: str | Path,
-        soup: Soup,
+        model: Any,
         *,
         steps_planned: int | None = None,
         overwrite: bool = False,
     ) -> Recorder:
-        """Start a new run file for ``soup`` (at step 0) and write step 0 and a checkpoint."""
+        """Start a new run file for ``model`` (at step 0) and write step 0 and a checkpoint."""
         path = Path(path)
         if path.exists() and not overwrite:
             raise ConfigError(
@@ -109,115 +126,118 @@ class Recorder:
                 f"cannot write run file {path} ({exc.strerror or exc}); choose a writable --out"
             ) from None
         checkpoint_path(path).unlink(missing_ok=True)
-        spec = {
-            "scenario": soup.scenario, "seed": soup.seed,
-            "steps_planned": int(soup.config.steps if steps_planned is None else steps_planned),
-            "device": soup.device.type, "dtype": soup.config.dtype,
-            "config": soup.config.to_dict(),
+        config = model.config.to_dict()
+        spec: dict[str, Any] = {
+            "kind": model.kind, "scenario": model.scenario, "seed": model.seed,
+            "steps_planned": int(model.config.steps if steps_planned is None else steps_planned),
+            "device": model.device.type,
         }  # fmt: skip
+        if "dtype" in config:
+            spec["dtype"] = config["dtype"]
+        spec["config"] = config
+        spec["code"] = model.provenance()
         file.attrs.update(format=FORMAT, format_version=FORMAT_VERSION,
-                          package_version=PACKAGE_VERSION, kind="soup")  # fmt: skip
-        file.create_group("parameters").create_dataset("spec", data=json.dumps(spec))
-        obs = file.create_group("observables")
-        for name in observable_names(soup.config):
-            _series(obs, name, (), np.float64, np.nan)
-        parts = file.create_group("particles/all")
-        p, c = soup.spec.n_weights, soup.store.capacity
-        wdtype = np.float64 if soup.config.dtype == "float64" else np.float32
-        _series(parts, "weights", (c, p), wdtype, np.nan)
-        for name, dtype in _SNAP_FIELDS:
-            _series(parts, name, (c,), dtype, -1)
-        bonds = file.create_group("connectivity/bonds")
-        _column(bonds, "step", _INT)
-        _column(bonds, "count", _INT)
-        bonds.create_dataset("value", (0, 2), maxshape=(None, 2), dtype=_INT, chunks=(1024, 2))
-        events = file.create_group("events")
-        for name, dtype in _EVENT_COLS:
-            _column(events, name, dtype)
-        events.attrs["operators"] = json.dumps([*OPERATOR_CODES, *soup.config.rules])
-        for table, cols in (("births", _BIRTH_COLS), ("deaths", _DEATH_COLS)):
-            g = file.create_group(f"lineage/{table}")
-            for name in cols:
-                _column(g, name, np.int8 if name == "cause" else _INT)
-        rec = cls(path, file, soup)
-        rec.after_tick(soup, force=True)
+                          package_version=PACKAGE_VERSION, kind=model.kind)  # fmt: skip
+        file.create_group("parameters").create_dataset(runformat.SPEC.split("/")[1],
+                                                       data=json.dumps(spec))  # fmt: skip
+        rec = cls(path, file, model)
+        obs = file.create_group(runformat.OBSERVABLES)
+        for name, shape in rec.layout.observables.items():
+            _frames(obs.create_group(name), shape, np.float64)
+        first = model.snapshot()
+        for s in rec.layout.series:
+            group = file.require_group(s.path)
+            if s.ragged:
+                _ragged(group, s.shape, s.dtype)
+            else:
+                frame = np.shape(first[s.path]) if s.path in first else s.shape
+                _frames(group, tuple(frame), s.dtype)
+        for t in rec.layout.tables:
+            group = file.require_group(t.path)
+            for name, dtype in t.columns:
+                _column(group, name, dtype)
+            group.attrs.update(t.attrs)
+        rec.after_step(model, force=True, snapshot=first)
         return rec
 
     @classmethod
-    def reopen(cls, path: str | Path, soup: Soup) -> Recorder:
-        """Reopen a run file for appending after truncating every series to ``soup.steps``."""
+    def reopen(cls, path: str | Path, model: Any) -> Recorder:
+        """Reopen a run file for appending after truncating everything to ``model.steps``."""
         path = Path(path)
-        file = h5py.File(path, "r+")
-        truncate(file, soup.steps)
+        file = runformat.open_h5(path, "r+")
+        rec = cls(path, file, model)
+        rec.truncate(model.steps)
         file.flush()
-        _refill_collector(file, soup)
-        return cls(path, file, soup)
+        model.restore_history(rec.history(model.steps))
+        return rec
 
     # ---- writing -------------------------------------------------------------------------
-    def after_tick(self, soup: Soup, *, force: bool = False) -> None:
-        """Buffer this tick's rows; snapshot, flush and checkpoint on their cadences."""
-        tick, cfg = soup.steps, soup.config
-        self._obs.append((tick, dict(soup.observables)))
-        for ev in soup.last_events:
-            cols = [torch.full_like(ev.actor, tick), torch.full_like(ev.actor, ev.operator),
-                    ev.actor, ev.counterpart, ev.changed, ev.applied.long()]  # fmt: skip
-            self._events.append(torch.stack(cols, dim=1).cpu().numpy())
-        for lin in soup.last_lineage:
-            born = torch.full_like(lin.birth_uid, tick)
-            b = [lin.birth_uid, lin.birth_parent, lin.birth_co_parent, born, lin.birth_cause]
-            self._births.append(torch.stack([x.long() for x in b], dim=1).cpu().numpy())
-            d = [lin.death_uid, torch.full_like(lin.death_uid, tick), lin.death_cause.long()]
-            self._deaths.append(torch.stack(d, dim=1).cpu().numpy())
-        snap = force or tick % cfg.snapshot_every == 0
-        ckpt = force or tick % cfg.checkpoint_every == 0
+    def after_step(
+        self, model: Any, *, force: bool = False, snapshot: dict[str, np.ndarray] | None = None
+    ) -> None:
+        """Buffer this step's rows; snapshot, flush and checkpoint on their cadences."""
+        step, cfg = model.steps, model.config
+        if model.observables:
+            self._obs.append((step, dict(model.observables)))
+        for key, rows in model.step_records().items():
+            if key in self._rows:
+                self._rows[key].extend(rows if isinstance(rows, list) else [rows])
+            else:
+                self._step_rows[key].append((step, np.asarray(rows)))
+        snap = force or step % cfg.snapshot_every == 0
+        ckpt = force or step % cfg.checkpoint_every == 0
         if snap:
-            self._snapshot(soup)
+            self._snapshot(step, snapshot if snapshot is not None else model.snapshot())
         if snap or ckpt:
             self._write_buffers()
             self.file.flush()
         if ckpt:
             self.checkpoint()
 
-    def _snapshot(self, soup: Soup) -> None:
-        store, tick = soup.store, soup.steps
-        parts = self.file["particles/all"]
-        alive = store.alive.cpu().numpy()
-        _append(parts["weights/step"], np.array([tick], dtype=_INT))
-        weights = np.where(alive[:, None], store.weights.cpu().numpy(), np.nan)
-        _append(parts["weights/value"], weights.astype(parts["weights/value"].dtype)[None])
-        for name, dtype in _SNAP_FIELDS:
-            value = getattr(store, name).cpu().numpy().astype(dtype)
-            value = np.where(alive, value, -1).astype(dtype)
-            _append(parts[f"{name}/step"], np.array([tick], dtype=_INT))
-            _append(parts[f"{name}/value"], value[None])
-        bonds = soup.bonds()
-        g = self.file["connectivity/bonds"]
-        _append(g["step"], np.array([tick], dtype=_INT))
-        _append(g["count"], np.array([bonds.shape[0]], dtype=_INT))
-        _append(g["value"], bonds)
+    def _snapshot(self, step: int, arrays: dict[str, np.ndarray]) -> None:
+        for key, value in arrays.items():
+            s = self._series[key]
+            self._write_series(s, step, np.asarray(value, dtype=s.dtype))
+
+    def _write_series(self, s: Series, step: int | list[int], value: np.ndarray) -> None:
+        g = self.file[s.path]
+        if s.ragged:
+            counts = [len(v) for v in value] if isinstance(step, list) else [len(value)]
+            rows = np.concatenate(value) if isinstance(step, list) else value
+            _append(g["step"], _steps(step))
+            _append(g["count"], np.asarray(counts, dtype=_INT))
+            _append(g["value"], np.asarray(rows, dtype=s.dtype).reshape(-1, *s.shape))
+        else:
+            _append(g["step"], _steps(step))
+            _append(g["value"], value if isinstance(step, list) else value[None])
 
     def _write_buffers(self) -> None:
         if self._obs:
             steps = np.array([t for t, _ in self._obs], dtype=_INT)
-            for name in self.file["observables"]:
-                g = self.file[f"observables/{name}"]
+            for name, shape in self.layout.observables.items():
+                g = self.file[f"{runformat.OBSERVABLES}/{name}"]
+                nan = np.full(shape, np.nan)
                 _append(g["step"], steps)
-                _append(g["value"], np.array([o.get(name, np.nan) for _, o in self._obs]))
-        for group, cols, rows in (
-            ("events", [c for c, _ in _EVENT_COLS], self._events),
-            ("lineage/births", _BIRTH_COLS, self._births),
-            ("lineage/deaths", _DEATH_COLS, self._deaths),
-        ):
+                _append(g["value"], np.array([o.get(name, nan) for _, o in self._obs],
+                                             dtype=np.float64).reshape(len(steps), *shape))
+        for key, buffered in self._step_rows.items():
+            if buffered:
+                s = self._series[key]
+                self._write_series(s, [t for t, _ in buffered], [v for _, v in buffered])
+        for key, rows in self._rows.items():
             if rows:
                 table = np.concatenate(rows, axis=0)
-                for i, col in enumerate(cols):
-                    ds = self.file[f"{group}/{col}"]
+                for i, (col, _) in enumerate(self._tables[key].columns):
+                    ds = self.file[f"{key}/{col}"]
                     _append(ds, table[:, i].astype(ds.dtype))
-        self._obs, self._events, self._births, self._deaths = [], [], [], []
+        self._obs = []
+        self._rows = {k: [] for k in self._rows}
+        self._step_rows = {k: [] for k in self._step_rows}
 
     def checkpoint(self) -> None:
-        """Replace the sibling checkpoint with the soup's current state (atomically)."""
-        write_checkpoint(checkpoint_path(self.path), self.soup.state())
+        """Replace the sibling checkpoint with the model's current state (atomically)."""
+        write_checkpoint(checkpoint_path(self.path), self.model.state(),
+                         kind=self.model.kind, step=self.model.steps)  # fmt: skip
 
     def close(self) -> None:
         """Write what is buffered, checkpoint the final state and close the file."""
@@ -226,76 +246,52 @@ class Recorder:
             self.file.flush()
             self.checkpoint()
             self.file.close()
-        self.soup.recorder = None
+        self.model.unsubscribe(self.after_step)
 
+    # ---- resume ----------------------------------------------------------------------------
+    def truncate(self, step: int) -> None:
+        """Drop every row recorded after ``step`` (observables, series, tables)."""
+        groups = [*self.file[runformat.OBSERVABLES].values()]
+        groups += [self.file[s.path] for s in self.layout.series if s.path in self.file]
+        for g in groups:
+            keep = int(np.searchsorted(g["step"][:], step, side="right"))
+            rows = int(g["count"][:keep].sum()) if "count" in g else keep
+            for name, ds in g.items():
+                ds.resize(rows if name == "value" else keep, axis=0)
+        for t in self.layout.tables:
+            g = self.file[t.path]
+            keep = int(np.searchsorted(g[t.step][:], step, side="right"))
+            for ds in g.values():
+                ds.resize(keep, axis=0)
 
-def truncate(file: h5py.File, tick: int) -> None:
-    """Drop every row recorded after ``tick`` (series, bonds, events, lineage)."""
-    for group in [*file["observables"].values(), *file["particles/all"].values()]:
-        keep = int(np.searchsorted(group["step"][:], tick, side="right"))
-        for ds in group.values():
-            ds.resize(min(keep, ds.shape[0]), axis=0)
-    bonds = file["connectivity/bonds"]
-    keep = int(np.searchsorted(bonds["step"][:], tick, side="right"))
-    rows = int(bonds["count"][:keep].sum())
-    for name, n in (("step", keep), ("count", keep), ("value", rows)):
-        bonds[name].resize(n, axis=0)
-    for group, col in (("events", "tick"), ("lineage/births", "born_at"),
-                       ("lineage/deaths", "died_at")):  # fmt: skip
-        keep = int(np.searchsorted(file[f"{group}/{col}"][:], tick, side="right"))
-        for ds in file[group].values():
-            ds.resize(keep, axis=0)
+    def history(self, step: int) -> dict[str, list[Any]]:
+        """Per-step values recorded up to ``step``: observables and step-cadence series."""
+        out: dict[str, list[Any]] = {}
+        for name, g in self.file[runformat.OBSERVABLES].items():
+            if len(g["step"]) and g["step"][-1] == step:
+                out[name] = g["value"][:].tolist()
+        for s in self.layout.series:
+            g = self.file[s.path]
+            if s.cadence == "step" and s.ragged and len(g["step"]) and g["step"][-1] == step:
+                ends = np.cumsum(g["count"][:])
+                out[s.path.rsplit("/", 1)[-1]] = [
+                    v.tolist() for v in np.split(g["value"][:], ends[:-1])
+                ]
+        return out
 
 
 def open_run(path: str | Path) -> tuple[h5py.File, dict[str, Any]]:
     """Open a run file read-only and check it; returns the file and its parsed spec."""
-    path = Path(path)
-    if not path.is_file():
-        raise SnapshotError(f"run file {path} does not exist; check the path")
+    file = runformat.open_h5(path)
     try:
-        file = h5py.File(path, "r")
-    except OSError:
-        raise SnapshotError(
-            f"{path} is not a readable HDF5 file (damaged or truncated?); start the run again"
-        ) from None
-    try:
-        if file.attrs.get("format") != FORMAT:
-            raise SnapshotError(
-                f"{path} is not a neurosoup run file (root attribute format is "
-                f"{file.attrs.get('format')!r}, expected {FORMAT!r}); pass a file written by "
-                "`neurosoup run --out`"
-            )
-        version = int(file.attrs.get("format_version", -1))
-        if version > FORMAT_VERSION:
-            raise SnapshotError(
-                f"{path} has format_version {version}, newer than this neurosoup "
-                f"({FORMAT_VERSION}); upgrade neurosoup to read it"
-            )
-        try:
-            spec = json.loads(file["parameters/spec"][()])
-        except (KeyError, ValueError, TypeError):
-            raise SnapshotError(
-                f"{path}: group /parameters/spec is missing or not JSON; the file is damaged"
-            ) from None
+        version, kind = runformat.check_root(file, path)
+        spec = runformat.read_spec(file, path)
+        spec.setdefault("kind", kind)
+        spec["format_version"] = version
     except SnapshotError:
         file.close()
         raise
     return file, spec
-
-
-def _refill_collector(file: h5py.File, soup: Soup) -> None:
-    """Give a resumed soup's DataCollector the run's history, steps 0 … checkpoint tick.
-
-    Reporters the file does not hold (``organism_sizes``) get None before the checkpoint.
-    """
-    columns = soup.datacollector.model_vars
-    for name, values in columns.items():
-        group = file.get(f"observables/{name}")
-        if group is not None and len(group["step"]) and group["step"][-1] == soup.steps:
-            values[:] = group["value"][:].tolist()
-    longest = max((len(v) for v in columns.values()), default=0)
-    for values in columns.values():
-        values[:0] = [None] * (longest - len(values))
 
 
 def resume(
@@ -304,18 +300,23 @@ def resume(
     *,
     device: torch.device | str | None = None,
     progress: bool = True,
-) -> Soup:
-    """Continue a run from its checkpoint: ``steps`` more ticks, or up to its planned length.
+) -> Any:
+    """Continue a run from its checkpoint: ``steps`` more steps, or up to its planned length.
 
-    The soup's custom rules must be registered (import ``neurosoup.scenarios`` first).
-    Returns the soup after the run; its run file is closed.
+    The model class comes from the kinds whitelist; user rules must be registered (import
+    ``neurosoup.scenarios`` first) and unchanged. Returns the model; its run file is closed.
     """
     path = Path(path)
     file, spec = open_run(path)
     file.close()
-    state = read_checkpoint(checkpoint_path(path))
+    if spec["format_version"] < FORMAT_VERSION:
+        raise SnapshotError(
+            f"{path} has format_version {spec['format_version']}: this neurosoup analyses it but "
+            "cannot resume it; run the scenario again to continue it"
+        )
+    kind = get_kind(spec.get("kind"), where=str(path))
     try:
-        config = SoupConfig.from_dict(spec["config"])
+        config = kind.config.from_dict(spec["config"])
         seed = int(spec["seed"])
         planned = int(spec["steps_planned"])
     except (KeyError, TypeError, ValueError) as exc:
@@ -327,26 +328,37 @@ def resume(
             f"resume on the same device type (--device {torch.device(recorded).type}): CPU and "
             "CUDA random streams differ, so the continuation would not match the run"
         )
-    soup = Soup(config, seed=seed, device=device or recorded, scenario=spec.get("scenario"))
-    soup.restore(state)
-    recorder = Recorder.reopen(path, soup)
+    model = kind.model(config, seed=seed, device=device or recorded, scenario=spec.get("scenario"))
+    _check_code(path, spec.get("code") or {}, model.provenance())
+    model.restore(read_checkpoint(checkpoint_path(path)))
+    recorder = Recorder.reopen(path, model)
     try:
-        n = max(planned - soup.steps, 0) if steps is None else steps
-        soup.run(n, progress=progress)
+        n = max(planned - model.steps, 0) if steps is None else steps
+        model.run(n, progress=progress)
     finally:
         recorder.close()
-    return soup
+    return model
 
 
-def record(soup: Soup, path: str | Path, n: int | None = None, *, overwrite: bool = False,
-           progress: bool = True) -> dict[str, int]:  # fmt: skip
-    """Run ``soup`` for ``n`` ticks (default: its planned steps) into a new run file."""
-    recorder = Recorder.create(path, soup, overwrite=overwrite)
+def _check_code(path: Path, recorded: dict[str, str], now: dict[str, str]) -> None:
+    """Refuse to continue with user code that changed since the run started."""
+    for name, digest in recorded.items():
+        if now.get(name) != digest:
+            raise ConfigError(
+                f"{path}: rule `{name}` changed since the run started (source digest {digest} "
+                f"then, {now.get(name)} now); restore its code or start a new run"
+            )
+
+
+def record(model: Any, path: str | Path, n: int | None = None, *, overwrite: bool = False,
+           progress: bool = True) -> dict[str, float]:  # fmt: skip
+    """Run ``model`` for ``n`` steps (default: its planned steps) into a new run file."""
+    recorder = Recorder.create(path, model, overwrite=overwrite)
     try:
-        counts = soup.run(n, progress=progress)
+        result = model.run(n, progress=progress)
     finally:
         recorder.close()
-    return counts
+    return result
 
 
 __all__ = [
@@ -357,5 +369,4 @@ __all__ = [
     "open_run",
     "record",
     "resume",
-    "truncate",
 ]

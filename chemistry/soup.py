@@ -1,51 +1,53 @@
 """``Soup``: a Mesa model whose population is a ``ParticleStore`` (``science/soup.md``).
 
-One ``step()`` is one tick: attack, apply_to_other, learn_from, melt, merge, custom pair rules,
-self_apply, self_train, respawn, then classification and observables. Bonds live in a networkx
-``Graph`` over uids; organisms are its connected components with ≥ 2 members and keep their id
-while the component persists (a merged component keeps the smallest old id, a split one's
-largest part keeps it). Particles are not Mesa agents: the store is the population.
+One ``step()`` is one tick: the config's operator schedule in order (``catalogue.py``), then
+classification and observables. Organism bookkeeping (bonds, stable ids) is its own component,
+``Organisms``. Particles are not Mesa agents: the store is the population. The soup is the
+``soup`` kind of the run machinery (``kinds.py``): it says what its run file holds
+(``layout``), what each tick adds (``step_records``) and what a snapshot holds (``snapshot``).
 """
 
 from __future__ import annotations
 
 import json
-import sys
 from typing import Any
 
 import mesa
-import networkx as nx
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
-from neurosoup.particles import ParticleStore, classify_with_stats
+from neurosoup.particles import ParticleStore, classify_with_stats, runformat
 
+from . import catalogue
 from . import operators as ops
 from .config import SoupConfig
+from .kinds import Layout, ModelBase, Series, Table, register_kind
 from .observe import summary
-from .pairing import Pairs, draw_actors, draw_pairs, draw_third
-from .rng import RunRng, check_seed, resolve_device
-from .rules import checked, get_rule
+from .organisms import Organisms
 
 TYPE_OBSERVABLES = (
     "count_divergent", "count_zero", "count_fixpoint", "count_second_order", "count_other",
 )  # fmt: skip
+BASE_OBSERVABLES = (*TYPE_OBSERVABLES, "n_alive", "loss_mean", "loss_median", "log10_rho_median")
+
+
+def operator_codes(config: SoupConfig) -> dict[str, int]:
+    """Operator name → ``/events`` code: built-ins fixed, rules from 100 in schedule order."""
+    codes = {name: op.code for name, op in catalogue.BUILT_INS.items()}
+    for i, name in enumerate(config.rules):
+        codes[name] = catalogue.RULE_CODE_BASE + i
+    return codes  # type: ignore[return-value]
 
 
 def observable_names(config: SoupConfig) -> list[str]:
     """Names of the per-tick observables of a soup with this config, in file order."""
-    names = [*TYPE_OBSERVABLES, "n_alive", "loss_mean", "loss_median", "log10_rho_median"]
-    for op in [*config.enabled(), *config.rules]:
-        names += [f"actions_{op}", f"applied_{op}"]
-    if config.respawn:
-        names += ["respawn_divergent", "respawn_zero"]
-    if config.merge_rate > 0:
-        names += ["n_organisms", "largest_organism"]
+    names = list(BASE_OBSERVABLES)
+    for entry in config.operators:
+        names += catalogue.lookup(entry.name).observable_names(entry.name)
     return names
 
 
-class Soup(mesa.Model):
+class Soup(ModelBase):
     """A soup of particle networks.
 
     Args:
@@ -55,6 +57,9 @@ class Soup(mesa.Model):
         scenario: id of the registered scenario this soup was made from (for the run file).
     """
 
+    kind = "soup"
+    unit = "tick"
+
     def __init__(
         self,
         config: SoupConfig,
@@ -63,233 +68,193 @@ class Soup(mesa.Model):
         *,
         scenario: str | None = None,
     ) -> None:
-        dev = resolve_device(device)
-        rngs = RunRng.from_seed(check_seed(seed), dev)
-        super().__init__(rng=rngs.numpy)
-        self.config, self.seed, self.device, self.rngs = config, int(seed), dev, rngs
-        self.scenario = scenario
+        super().__init__(config, seed, device, scenario=scenario)
+        dev = self.device
         self.spec = config.particle
         self.dtype = torch.float64 if config.dtype == "float64" else torch.float32
-        self.rules = [get_rule(name) for name in config.rules]
-        for rule in self.rules:
-            checked(rule, self.spec, self.dtype, dev)
+        self.schedule = [(catalogue.lookup(e.name), e.as_dict()) for e in config.operators]
+        self.codes = operator_codes(config)
+        self._check_rules()
         self.store = ParticleStore(self.spec, config.n_particles, dev, self.dtype)
-        w = self.spec.init(config.n_particles, rngs.torch, dtype=self.dtype, device=dev)
+        w = self.spec.init(config.n_particles, self.rngs.torch, dtype=self.dtype, device=dev)
         uids = self.store.uid[self.store.add(w, born_at=0)]
-        self.graph: nx.Graph = nx.Graph()
-        self._org_of: dict[int, int] = {}
-        self._orgs: dict[int, frozenset[int]] = {}
-        self._next_org = 0
-        self.recorder: Any = None
+        self.organisms = Organisms()
         none = torch.full_like(uids, -1)
         empty = torch.zeros(0, dtype=torch.int64, device=dev)
         self.last_events: list[ops.Events] = []
         self.last_lineage = [
             ops.Lineage(uids, none, none, torch.full_like(uids, ops.SEED), empty, empty)
         ]
-        self.observables: dict[str, float] = {}
-        self._respawn_causes = torch.zeros(0, dtype=torch.int8)
         self._observe({})
         self._new_collector()
 
+    def _check_rules(self) -> None:
+        from .rules import _RULE_OBJECTS, checked  # rules import the catalogue, not the soup
+
+        for name in self.config.rules:
+            rule = _RULE_OBJECTS.get(name)
+            if rule is not None:
+                checked(rule, self.spec, self.dtype, self.device)
+
     # ---- the tick ------------------------------------------------------------------------
     def step(self) -> None:
-        """One tick (Mesa's wrapper has already incremented ``self.steps``)."""
-        cfg, store, spec, gen = self.config, self.store, self.spec, self.rngs.torch
-        tick = self.steps
-        events: list[ops.Events] = []
-        lineage: list[ops.Lineage] = []
-        self._respawn_causes = torch.zeros(0, dtype=torch.int8)
-        alive = store.alive_slots()
-        if cfg.attack_rate > 0:
-            pairs = draw_pairs(alive, cfg.attack_pairing, cfg.attack_rate, gen)
-            events.append(ops.attack(store, spec, pairs))
-        if cfg.apply_to_other_rate > 0:
-            pairs = draw_pairs(alive, cfg.apply_to_other_pairing, cfg.apply_to_other_rate, gen)
-            events.append(ops.apply_to_other(store, spec, pairs))
-        if cfg.learn_from_rate > 0:
-            pairs = draw_pairs(alive, cfg.learn_from_pairing, cfg.learn_from_rate, gen)
-            orders = ops.draw_orders(
-                cfg.learn_from_severity, len(pairs), spec.n_weights, cfg.train_mode, gen
-            )
-            events.append(
-                ops.learn_from(
-                    store, spec, pairs, cfg.learn_from_severity, cfg.lr, cfg.momentum, orders
-                )
-            )
-        if cfg.melt_rate > 0:
-            pairs = draw_pairs(alive, cfg.melt_pairing, cfg.melt_rate, gen)
-            mask = ops.draw_melt_mask(len(pairs), spec.n_weights, gen)
-            thirds = draw_third(alive, pairs, gen) if cfg.melt_mode == "offspring" else None
-            ev, born = ops.melt(store, pairs, mask, tick, thirds)
-            events.append(ev)
-            if born is not None:
-                lineage.append(born)
-        bonds_changed = False
-        if cfg.merge_rate > 0:
-            ev = self.add_bonds(draw_pairs(alive, cfg.merge_pairing, cfg.merge_rate, gen))
-            bonds_changed = bool(ev.applied.any())
-            events.append(ev)
-        for code, rule in enumerate(self.rules, start=len(ops.OPERATOR_CODES)):
-            pairs = draw_pairs(alive, rule.pairing, rule.rate, gen)
-            k = rule.noise_size(spec)
-            noise = torch.randn(len(pairs), k, generator=gen, device=gen.device, dtype=self.dtype)
-            ev = ops.rule_attack(store, rule, pairs, noise)
-            ev.operator = code
-            events.append(ev)
-        if cfg.self_apply_rate > 0:
-            actors = draw_actors(alive, cfg.self_apply_pairing, cfg.self_apply_rate, gen)
-            events.append(ops.self_apply(store, spec, actors))
-        if cfg.train_steps > 0:
-            orders = ops.draw_orders(
-                cfg.train_steps, alive.shape[0], spec.n_weights, cfg.train_mode, gen
-            )
-            ops.self_train(store, spec, cfg.train_steps, cfg.lr, cfg.momentum, orders)
-        if cfg.respawn:
-            slots, cause, fresh = ops.draw_respawn(
-                store, spec, gen, divergent=cfg.respawn_divergent, zero=cfg.respawn_zero,
-                epsilon=cfg.epsilon, strict=cfg.strict,
-            )  # fmt: skip
-            ev, born = ops.respawn(store, slots, cause, fresh, tick)
-            self._respawn_causes = cause
-            events.append(ev)
-            lineage.append(born)
-        bonds_changed |= self._drop_dead_bonds(lineage)
+        """One tick: the schedule in order (Mesa's wrapper has already counted it)."""
+        cfg, store = self.config, self.store
+        tick = catalogue.Tick(
+            store, self.spec, self.rngs.torch, self.steps, store.alive_slots(), self.dtype,
+            cfg.lr, cfg.momentum, cfg.train_mode, cfg.epsilon, cfg.strict, self.organisms,
+        )  # fmt: skip
+        outcomes: dict[str, catalogue.Outcome] = {}
+        for op, params in self.schedule:
+            outcome = op.run(tick, params)
+            if outcome.events is not None:
+                outcome.events.operator = self.codes[op.name]
+            outcomes[op.name] = outcome
+        events = [o.events for o in outcomes.values() if o.events is not None]
+        lineage = [o.lineage for o in outcomes.values() if o.lineage is not None]
+        bonds_changed = any(o.bonds_changed for o in outcomes.values())
+        dead = [u for lin in lineage for u in lin.death_uid.tolist()]
+        bonds_changed |= self.organisms.drop(dead)
         if bonds_changed:
-            self._update_organisms()
+            self.organisms.update()
         self.last_events, self.last_lineage = events, lineage
-        self._observe({ev.operator: ev for ev in events})
+        self._observe(outcomes)
         self.datacollector.collect(self)
-        self.running = self.steps < cfg.steps  # so Mesa's run_model() stops at the plan
-        if self.recorder is not None:
-            self.recorder.after_tick(self)
 
-    def run(
-        self, n: int | None = None, progress: bool = True, threads: int | str | None = "auto"
-    ) -> dict[str, int]:
-        """Run ``n`` ticks (default: up to ``config.steps``); returns the final counts.
+    def size_hint(self) -> int:
+        """Store capacity: the thread policy's measure of a tick's size."""
+        return self.store.capacity
 
-        The tqdm bar shows only when ``progress`` and stderr is a terminal. ``threads`` sets
-        torch's intra-op threads for the run and restores them after (None: leave as is).
-        ``auto`` uses 1 thread below 10⁴ particles, where the tensors are too small to gain
-        from threads and extra threads only contend with other processes (measured 28–100×
-        slower on a busy 2-core machine), and torch's default from 10⁴ on (idle 2-core
-        machine, journal soup: 29 vs 21 ticks/s at N = 10⁴, 4.3 vs 2.6 at 10⁵).
-        """
-        if n is None:
-            n = max(self.config.steps - self.steps, 0)
-        old = torch.get_num_threads()
-        if threads == "auto":
-            threads = 1 if self.store.capacity < 10_000 else None
-        if threads is not None:
-            torch.set_num_threads(int(threads))
-        try:
-            bar = tqdm(range(n), desc="soup", unit="tick", disable=not progress or not _tty())
-            for _ in bar:
-                self.step()
-        finally:
-            torch.set_num_threads(old)
-        return self.counts()
-
-    # ---- organisms -----------------------------------------------------------------------
-    def add_bonds(self, pairs: Pairs, *, update: bool = False) -> ops.Events:
-        """The merge operator: bond each (actor, counterpart) pair of slots.
+    # ---- organisms (the Organisms component does the bookkeeping) -------------------------
+    def add_bonds(self, pairs: Any, *, update: bool = False) -> ops.Events:
+        """Bond each (actor, counterpart) pair of slots as the merge operator does.
 
         Bonding a bonded pair is a no-op (``applied`` False). ``update`` recomputes the
         organisms at once (``step`` does it at the end of the tick).
         """
-        ev = ops.merge_pairs(self.store, pairs, self.bond_set())
-        new = torch.stack([ev.actor[ev.applied], ev.counterpart[ev.applied]], dim=1)
-        self.graph.add_edges_from(new.tolist())
+        ev = ops.merge_pairs(self.store, pairs, self.organisms.bond_set())
+        ev.operator = self.codes["merge"]
+        self.organisms.add(ev.actor[ev.applied], ev.counterpart[ev.applied])
         if update:
-            self._update_organisms()
+            self.organisms.update()
         return ev
-
-    def bond_set(self) -> set[tuple[int, int]]:
-        """Current bonds as (smaller uid, larger uid) pairs."""
-        return {(min(a, b), max(a, b)) for a, b in self.graph.edges}
 
     def bonds(self) -> np.ndarray:
         """Current bonds, [E, 2] int64 uid pairs, smaller uid first, rows sorted."""
-        edges = sorted(self.bond_set())
-        return np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+        return self.organisms.bonds()
 
-    def organisms(self) -> dict[int, frozenset[int]]:
+    def organisms_by_id(self) -> dict[int, frozenset[int]]:
         """Organism id → member uids (connected components of the bond graph, ≥ 2 members)."""
-        return dict(self._orgs)
-
-    def _drop_dead_bonds(self, lineage: list[ops.Lineage]) -> bool:
-        dead = [u for lin in lineage for u in lin.death_uid.tolist() if u in self.graph]
-        self.graph.remove_nodes_from(dead)
-        lonely = [u for u, d in self.graph.degree if d == 0]
-        self.graph.remove_nodes_from(lonely)
-        return bool(dead)
-
-    def _update_organisms(self) -> None:
-        comps = [c for c in nx.connected_components(self.graph) if len(c) >= 2]
-        comps.sort(key=lambda c: (-len(c), min(c)))
-        org_of: dict[int, int] = {}
-        orgs: dict[int, frozenset[int]] = {}
-        for comp in comps:
-            old = sorted({self._org_of[u] for u in comp if u in self._org_of} - orgs.keys())
-            if old:
-                oid = old[0]
-            else:
-                oid, self._next_org = self._next_org, self._next_org + 1
-            orgs[oid] = frozenset(comp)
-            org_of.update(dict.fromkeys(comp, oid))
-        self._org_of, self._orgs = org_of, orgs
+        return self.organisms.members()
 
     # ---- observables ---------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
         """Number of living particles per type (latest classification)."""
         return self.store.counts(self.config.epsilon)
 
-    def _observe(self, events: dict[int, ops.Events]) -> None:
+    def result(self) -> dict[str, float]:
+        """Final counts per particle type (what ``neurosoup run`` prints)."""
+        return {k: float(v) for k, v in self.counts().items()}
+
+    def _observe(self, outcomes: dict[str, catalogue.Outcome]) -> None:
         cfg, store = self.config, self.store
         slots = store.alive_slots()
         codes, stats = classify_with_stats(
             self.spec, store.weights[slots], cfg.epsilon, strict=cfg.strict
         )
-        store.ptype[slots] = codes
+        store.set_types(slots, codes)
         obs = summary(codes, stats["mse"], stats["rho"])
-        names = [*(op for op in ops.OPERATOR_CODES if op in cfg.enabled()), *cfg.rules]
-        for name in names:
-            code = (ops.OPERATOR_CODES + tuple(cfg.rules)).index(name)
-            ev = events.get(code)
-            obs[f"actions_{name}"] = float(ev.actor.shape[0]) if ev is not None else 0.0
-            obs[f"applied_{name}"] = float(ev.applied.sum()) if ev is not None else 0.0
-        if cfg.respawn:
-            causes = self._respawn_causes
-            obs["respawn_divergent"] = float((causes == ops.DIVERGENT).sum())
-            obs["respawn_zero"] = float((causes == ops.ZERO).sum())
-        if cfg.merge_rate > 0:
-            sizes = [len(m) for m in self._orgs.values()]
-            obs["n_organisms"] = float(len(sizes))
-            obs["largest_organism"] = float(max(sizes, default=0))
+        for op, _ in self.schedule:
+            obs.update(op.observe(op.name, outcomes.get(op.name), self))
         self.observables = obs
 
     def _new_collector(self) -> None:
         reporters: dict[str, Any] = {
             name: (lambda m, n=name: m.observables[n]) for name in observable_names(self.config)
         }
-        if self.config.merge_rate > 0:
-            reporters["organism_sizes"] = lambda m: sorted(len(v) for v in m._orgs.values())
+        if self.config.op("merge") is not None:
+            reporters["organism_sizes"] = lambda m: m.organisms.sizes()
         self.datacollector = mesa.DataCollector(model_reporters=reporters)
         self.datacollector.collect(self)
+
+    def restore_history(self, history: dict[str, list[Any]]) -> None:
+        """Give the DataCollector the run's history, steps 0 … now, from the run file."""
+        columns = self.datacollector.model_vars
+        for name, values in columns.items():
+            if name in history:
+                values[:] = history[name]
+        longest = max((len(v) for v in columns.values()), default=0)
+        for values in columns.values():
+            values[:0] = [None] * (longest - len(values))
+
+    def provenance(self) -> dict[str, str]:
+        """Source digests of the user rules in the schedule."""
+        return {op.name: op.digest for op, _ in self.schedule if op.digest is not None}
+
+    # ---- the run file ----------------------------------------------------------------------
+    def layout(self) -> Layout:
+        """Observables, particle snapshots, bonds, organism sizes, events, lineage."""
+        wdtype = np.float64 if self.config.dtype == "float64" else np.float32
+        p = self.spec.n_weights
+        series = [Series(f"{runformat.PARTICLES}/weights", wdtype, (p,))]
+        series += [Series(f"{runformat.PARTICLES}/{name}", dt) for name, dt in
+                   runformat.SNAPSHOT_FIELDS]  # fmt: skip
+        series.append(Series(runformat.BONDS, np.int64, (2,), ragged=True))
+        if self.config.op("merge") is not None:
+            series.append(Series(runformat.ORGANISM_SIZES, np.int64, ragged=True, cadence="step"))
+        names = {str(c): n for n, c in self.codes.items() if n in catalogue.BUILT_INS or
+                 n in self.config.rules}  # fmt: skip
+        tables = (
+            Table(runformat.EVENTS, runformat.EVENT_COLUMNS, "tick",
+                  attrs={"operators": json.dumps(dict(sorted(names.items(),
+                                                             key=lambda kv: int(kv[0]))))}),
+            Table(runformat.BIRTHS, runformat.BIRTH_COLUMNS, "born_at"),
+            Table(runformat.DEATHS, runformat.DEATH_COLUMNS, "died_at"),
+        )  # fmt: skip
+        return Layout({name: () for name in observable_names(self.config)}, tuple(series), tables)
+
+    def step_records(self) -> dict[str, Any]:
+        """This tick's rows: events, births, deaths ([R, columns] int64) and organism sizes."""
+        tick = self.steps
+        out: dict[str, Any] = {}
+        rows = []
+        for ev in self.last_events:
+            cols = [torch.full_like(ev.actor, tick), torch.full_like(ev.actor, ev.operator),
+                    ev.actor, ev.counterpart, ev.changed, ev.applied.long()]  # fmt: skip
+            rows.append(torch.stack(cols, dim=1).cpu().numpy())
+        out[runformat.EVENTS] = rows
+        births, deaths = [], []
+        for lin in self.last_lineage:
+            born = torch.full_like(lin.birth_uid, tick)
+            b = [lin.birth_uid, lin.birth_parent, lin.birth_co_parent, born, lin.birth_cause]
+            births.append(torch.stack([x.long() for x in b], dim=1).cpu().numpy())
+            d = [lin.death_uid, torch.full_like(lin.death_uid, tick), lin.death_cause.long()]
+            deaths.append(torch.stack(d, dim=1).cpu().numpy())
+        out[runformat.BIRTHS], out[runformat.DEATHS] = births, deaths
+        if self.config.op("merge") is not None:
+            out[runformat.ORGANISM_SIZES] = np.asarray(self.organisms.sizes(), dtype=np.int64)
+        return out
+
+    def snapshot(self) -> dict[str, np.ndarray]:
+        """Particle arrays [C, …] (dead slots filled) and bonds [E, 2]."""
+        store = self.store
+        alive = store.alive.cpu().numpy()
+        out = {f"{runformat.PARTICLES}/weights":
+               np.where(alive[:, None], store.weights.cpu().numpy(), np.nan)}  # fmt: skip
+        for name, dtype in runformat.SNAPSHOT_FIELDS:
+            value = getattr(store, name).cpu().numpy().astype(dtype)
+            out[f"{runformat.PARTICLES}/{name}"] = np.where(alive, value, -1).astype(dtype)
+        out[runformat.BONDS] = self.bonds()
+        return out
 
     # ---- checkpoints ---------------------------------------------------------------------
     def state(self) -> dict[str, Any]:
         """Everything needed to continue this soup exactly (numpy arrays, ints, JSON)."""
-        org_uids = np.asarray(list(self._org_of), dtype=np.int64)
         return {
             "tick": int(self.steps),
             "store": self.store.state_dict(),
             "rng": self.rngs.state(),
-            "bonds": self.bonds(),
-            "org_uid": org_uids,
-            "org_id": np.asarray([self._org_of[u] for u in org_uids.tolist()], dtype=np.int64),
-            "next_org": int(self._next_org),
+            "organisms": self.organisms.state(),
             "observables": json.dumps(self.observables),
         }
 
@@ -298,24 +263,13 @@ class Soup(mesa.Model):
         self.steps = int(state["tick"])
         self.store = ParticleStore.from_state(self.spec, state["store"], self.device)
         self.rngs.restore(state["rng"])
-        self.graph = nx.Graph()
-        self.graph.add_edges_from(np.asarray(state["bonds"]).reshape(-1, 2).tolist())
-        org_of = dict(
-            zip(np.asarray(state["org_uid"]).tolist(), np.asarray(state["org_id"]).tolist(),
-                strict=True)
-        )  # fmt: skip
-        self._org_of, self._next_org = org_of, int(state["next_org"])
-        orgs: dict[int, set[int]] = {}
-        for uid, oid in org_of.items():
-            orgs.setdefault(oid, set()).add(uid)
-        self._orgs = {k: frozenset(v) for k, v in orgs.items()}
+        self.organisms = Organisms()
+        self.organisms.restore(state["organisms"])
         self.last_events, self.last_lineage = [], []
         self.observables = json.loads(state["observables"])
         self._new_collector()
 
 
-def _tty() -> bool:
-    return bool(getattr(sys.stderr, "isatty", lambda: False)())
+register_kind("soup", SoupConfig, Soup)
 
-
-__all__ = ["Soup", "observable_names"]
+__all__ = ["Soup", "observable_names", "operator_codes"]

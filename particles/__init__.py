@@ -8,6 +8,7 @@ Map of the package:
     train.py     self_train_step, learn_from_step, train_pass (batched SGD with momentum)
     classify.py  ParticleType, classify, replication_stats / replication_r2
     store.py     ParticleStore (struct of arrays, stable slots) and its Particle views
+    runformat.py the run file's vocabulary (names, version, columns, labels) and open_h5
     serann/      SeRANN genotypes, grammar, RiboAE and the safe program interpreter
 """
 
@@ -17,6 +18,7 @@ from .classify import (
     ParticleType,
     classify,
     classify_with_stats,
+    collapsed,
     count_types,
     replication_r2,
     replication_stats,
@@ -52,6 +54,7 @@ __all__ = [
     "apply_weightwise",
     "classify",
     "classify_with_stats",
+    "collapsed",
     "count_types",
     "effective_vector",
     "encode_positions",

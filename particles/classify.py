@@ -51,6 +51,16 @@ def _within(x: Tensor, epsilon: float, strict: bool) -> Tensor:
     return (a < epsilon) if strict else (a <= epsilon)
 
 
+def collapsed(w: Tensor, epsilon: float, strict: bool = False) -> tuple[Tensor, Tensor]:
+    """The two collapsed states: (divergent [N], zero [N]) bool masks of w: [N, P].
+
+    Divergent: some weight is not finite. Zero: finite and every |w| ≤ ε (< ε when strict).
+    The one definition used by classification and by respawn.
+    """
+    divergent = ~torch.isfinite(w).all(dim=1)
+    return divergent, _within(w, epsilon, strict) & ~divergent
+
+
 def _self_images(spec: ParticleSpec, w: Tensor) -> tuple[Tensor, Tensor]:
     """A◁A and A◁(A◁A) of every particle, [N, P] each.
 
@@ -72,8 +82,9 @@ def _codes(w: Tensor, once: Tensor, twice: Tensor, epsilon: float, strict: bool)
     # assign in reverse order of precedence so the first test wins
     codes[_within(twice - w, epsilon, strict)] = int(ParticleType.SECOND_ORDER)
     codes[_within(once - w, epsilon, strict)] = int(ParticleType.FIXPOINT)
-    codes[_within(w, epsilon, strict)] = int(ParticleType.ZERO)
-    codes[~torch.isfinite(w).all(dim=1)] = int(ParticleType.DIVERGENT)
+    divergent, zero = collapsed(w, epsilon, strict)
+    codes[zero] = int(ParticleType.ZERO)
+    codes[divergent] = int(ParticleType.DIVERGENT)
     return codes
 
 

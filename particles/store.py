@@ -185,11 +185,28 @@ class ParticleStore:
         self.weights[slots] = weights.to(dtype=self.dtype, device=self.device)
         self.ptype[slots] = STALE
 
+    def update(
+        self, slots: Tensor | slice, weights: Tensor, momentum: Tensor | None = None
+    ) -> None:
+        """The kernels' write: new weights (and momentum rows) for known-valid living slots.
+
+        Unchecked, for operators on the hot path (their slots come from ``alive_slots``);
+        the cached types of those slots go stale. slots: [m] int64 or a slice; weights: [m, P].
+        """
+        self.weights[slots] = weights
+        if momentum is not None:
+            self.momentum[slots] = momentum
+        self.ptype[slots] = STALE
+
+    def set_types(self, slots: Tensor, codes: Tensor) -> None:
+        """Cache the classification of living slots. slots: [m] int64; codes: [m] int8."""
+        self.ptype[slots] = codes
+
     def classify(self, epsilon: float = 1e-5, *, strict: bool = False) -> Tensor:
         """Classify every living particle, cache it in ``ptype``; returns the alive codes [N]."""
         slots = self.alive_slots()
         codes = classify(self.spec, self.weights[slots], epsilon, strict=strict)
-        self.ptype[slots] = codes
+        self.set_types(slots, codes)
         return codes
 
     def counts(self, epsilon: float = 1e-5) -> dict[str, int]:

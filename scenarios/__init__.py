@@ -10,7 +10,6 @@ Map of the package:
 """
 
 from . import soup as _soup  # noqa: F401 - registrations
-from .examples import noisy_attack as _noisy_attack  # noqa: F401 - registers the rule
 from .registry import ScenarioSpec, list_scenarios, make, register, spec
 
 __all__ = ["ScenarioSpec", "list_scenarios", "make", "register", "spec"]

@@ -3,12 +3,19 @@
     extends = "soup/journal-v1"
     seed = 3                # optional
     n_particles = 50
-    attack_rate = 0.2
     [particle]
     encoding = "per_layer"
+    [[operators]]           # the schedule, in tick order (replaces the scenario's)
+    name = "attack"
+    rate = 0.2
+    [[operators]]
+    name = "self_train"
+    steps = 20
 
-Only registered ids can be extended; unknown keys are rejected with the closest known name.
-Files are parsed with ``tomllib`` into plain values; nothing in them is executed or imported.
+Only registered ids can be extended, and the settings are those of the extended scenario's
+kind; unknown keys are rejected with the closest known name. Flat keys of the first soup
+config (``attack_rate = 0.2``) still work. Files are parsed with ``tomllib`` into plain values;
+nothing in them is executed or imported.
 """
 
 from __future__ import annotations
@@ -17,7 +24,6 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from neurosoup.chemistry.config import CONFIG_KEYS, check_keys, suggest
 from neurosoup.particles import ConfigError
 
 from .registry import spec
@@ -42,19 +48,15 @@ def load_scenario_file(path: str | Path) -> tuple[str, dict[str, Any], int | Non
             f'{path} must name the scenario it extends, e.g. extends = "soup/journal-v1"; '
             f"got {base!r}"
         )
-    spec(base)  # unknown ids raise UnknownScenario with a suggestion
+    sc = spec(base)  # unknown ids raise UnknownScenario with a suggestion
     seed = data.pop("seed", None)
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
         raise ConfigError(f"seed in {path} must be an int >= 0, got {seed!r}")
     data.pop("description", None)
-    for key in data:
-        if key not in CONFIG_KEYS:
-            raise ConfigError(
-                f"unknown key `{key}` in {path}.{suggest(key, (*FILE_KEYS, *CONFIG_KEYS))} "
-                "Run `neurosoup show ID` to see the settings a scenario has."
-            )
-    if isinstance(data.get("particle"), dict):
-        check_keys(data["particle"], particle=True)
+    try:
+        sc.resolve(**data)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     return base, data, seed
 
 

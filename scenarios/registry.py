@@ -1,8 +1,9 @@
 """Named, versioned scenarios: ``register``, ``make``, ``list_scenarios``.
 
 An id reads ``family/name-vN``; bump N whenever a default or an operator changes results. A
-``ScenarioSpec`` is data only (overrides of ``SoupConfig`` defaults, a description and the
-reference figures to print beside a run's result), so it can be stored as JSON in run files.
+``ScenarioSpec`` is data only (its model kind, overrides of that kind's config defaults, a
+description and the reference figures to print beside a run's result), so it can be stored as
+JSON in run files. The kind names a whitelist entry (``chemistry/kinds.py``), never a module.
 Unknown ids and unknown override keys raise with the closest known name.
 """
 
@@ -15,8 +16,7 @@ from typing import Any
 
 import torch
 
-from neurosoup.chemistry.config import SoupConfig, merge_overrides
-from neurosoup.chemistry.soup import Soup
+from neurosoup.chemistry.kinds import get_kind
 from neurosoup.particles import ConfigError, UnknownScenario
 
 ID_PATTERN = re.compile(r"^[a-z0-9_]+/[a-z0-9_-]+-v[0-9]+$")
@@ -29,31 +29,35 @@ class ScenarioSpec:
 
     Attributes:
         id: ``family/name-vN``.
-        config: overrides of the ``SoupConfig`` defaults (JSON-ready; ``particle`` a dict).
+        kind: the model kind (``soup``, …): which config and model class run it.
+        config: overrides of the kind's config defaults (JSON-ready; ``particle`` a dict).
         description: one line for ``neurosoup list``.
         reference: where the reference figures come from (printed after a run).
-        reference_counts: mean final counts per type of the reference, if known.
+        reference_values: the reference's figures by result name (a soup's: counts per
+            type), printed beside ours.
     """
 
     id: str
+    kind: str = "soup"
     config: dict[str, Any] = field(default_factory=dict)
     description: str = ""
     reference: str = ""
-    reference_counts: dict[str, float] | None = None
+    reference_values: dict[str, float] | None = None
 
-    def resolve(self, **overrides: Any) -> SoupConfig:
+    def resolve(self, **overrides: Any) -> Any:
         """The validated config: defaults ← scenario overrides ← ``overrides``."""
-        base = merge_overrides(SoupConfig().to_dict(), self.config)
-        return SoupConfig.from_dict(merge_overrides(base, overrides))
+        defaults = get_kind(self.kind).config()
+        return defaults.replace(**self.config).replace(**overrides)
 
 
 def register(
     id: str,
     *,
+    kind: str = "soup",
     config: dict[str, Any] | None = None,
     description: str = "",
     reference: str = "",
-    reference_counts: dict[str, float] | None = None,
+    reference_values: dict[str, float] | None = None,
 ) -> ScenarioSpec:
     """Add a scenario; its config is validated now, so a bad registration fails at import."""
     if not ID_PATTERN.match(id):
@@ -62,7 +66,8 @@ def register(
         )
     if id in _REGISTRY:
         raise ConfigError(f"scenario {id!r} is already registered; bump its version instead")
-    spec = ScenarioSpec(id, dict(config or {}), description, reference, reference_counts)
+    get_kind(kind, where=f"scenario {id!r}")
+    spec = ScenarioSpec(id, kind, dict(config or {}), description, reference, reference_values)
     spec.resolve()
     _REGISTRY[id] = spec
     return spec
@@ -94,10 +99,10 @@ def make(
     seed: int = 0,
     device: torch.device | str | None = None,
     **overrides: Any,
-) -> Soup:
-    """Build the soup of scenario ``id`` with config overrides (``particle`` may be a dict)."""
-    config = spec(id).resolve(**overrides)
-    return Soup(config, seed=seed, device=device, scenario=id)
+) -> Any:
+    """Build the model of scenario ``id`` (its kind's class) with config overrides."""
+    sc = spec(id)
+    return get_kind(sc.kind).model(sc.resolve(**overrides), seed=seed, device=device, scenario=id)
 
 
 __all__ = ["ScenarioSpec", "list_scenarios", "make", "register", "spec"]

@@ -1,4 +1,4 @@
-"""Running scenarios: resolve an id or TOML file, run into a run file, print the result."""
+"""Running scenarios of any kind: resolve an id or TOML file, run into a run file, print."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from neurosoup.chemistry.config import SoupConfig
+from neurosoup.chemistry.kinds import get_kind
 from neurosoup.chemistry.recorder import open_run, record, resume
-from neurosoup.chemistry.soup import Soup
-from neurosoup.particles import TYPE_LABELS, ConfigError
+from neurosoup.particles import ConfigError
 
 from .files import load_scenario_file
 from .registry import ScenarioSpec, spec
@@ -22,7 +21,7 @@ def parse_sets(items: list[str]) -> dict[str, Any]:
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
-            raise ConfigError(f"--set expects key=value, got {item!r}; e.g. --set attack_rate=0.2")
+            raise ConfigError(f"--set expects key=value, got {item!r}; e.g. --set attack.rate=0.2")
         try:
             value = json.loads(raw)
         except json.JSONDecodeError:
@@ -33,7 +32,7 @@ def parse_sets(items: list[str]) -> dict[str, Any]:
 
 def resolve(
     target: str, sets: dict[str, Any] | None = None
-) -> tuple[ScenarioSpec, SoupConfig, int | None]:
+) -> tuple[ScenarioSpec, Any, int | None]:
     """A registered id or a ``.toml`` file (plus ``--set`` overrides) → spec, config, seed."""
     sets = dict(sets or {})
     seed = None
@@ -46,19 +45,20 @@ def resolve(
     return sc, sc.resolve(**overrides), seed
 
 
-def counts_table(counts: dict[str, int], sc: ScenarioSpec, config: SoupConfig | None = None) -> str:
-    """The final counts per type beside the scenario's reference figures.
+def results_table(result: dict[str, float], sc: ScenarioSpec, config: Any = None) -> str:
+    """A run's final figures beside the scenario's reference figures.
 
     When ``config`` differs from the registered scenario's, the reference is marked as being
     for the unmodified scenario.
     """
-    ref = sc.reference_counts
+    ref = sc.reference_values
     modified = config is not None and config != sc.resolve()
     head = ("reference (unmodified scenario)" if modified else "reference") if ref else ""
-    lines = [f"{'type':<14}{'ours':>6}   {head}"]
-    for label in TYPE_LABELS:
-        right = f"{ref.get(label, 0):g}" if ref else ""
-        lines.append(f"{label:<14}{counts[label]:>6}   {right}")
+    width = max([14, *(len(k) + 2 for k in result)])
+    lines = [f"{'':<{width}}{'ours':>10}   {head}"]
+    for name, value in result.items():
+        right = f"{ref.get(name, float('nan')):g}" if ref else ""
+        lines.append(f"{name:<{width}}{value:>10g}   {right}")
     if sc.reference:
         lines.append(f"reference: {sc.reference}")
     return "\n".join(lines)
@@ -74,31 +74,34 @@ def run_target(
     overwrite: bool = False,
     device: str | None = None,
     progress: bool = True,
-) -> tuple[Soup, ScenarioSpec, float]:
-    """Run a scenario (optionally into a run file). Returns the soup, its spec, seconds."""
+) -> tuple[Any, ScenarioSpec, float]:
+    """Run a scenario (optionally into a run file). Returns the model, its spec, seconds.
+
+    ``steps`` is the number of model steps for every kind (soup: ticks).
+    """
     sets = dict(sets or {})
     if steps is not None:
         sets["steps"] = steps
     sc, config, file_seed = resolve(target, sets)
     seed = seed if seed is not None else (file_seed if file_seed is not None else 0)
-    soup = Soup(config, seed=seed, device=device, scenario=sc.id)
+    model = get_kind(sc.kind).model(config, seed=seed, device=device, scenario=sc.id)
     start = time.perf_counter()
     if out is None:
-        soup.run(progress=progress)
+        model.run(progress=progress)
     else:
-        record(soup, out, overwrite=overwrite, progress=progress)
-    return soup, sc, time.perf_counter() - start
+        record(model, out, overwrite=overwrite, progress=progress)
+    return model, sc, time.perf_counter() - start
 
 
 def resume_file(path: str, steps: int | None = None, device: str | None = None,
-                progress: bool = True) -> tuple[Soup, ScenarioSpec]:  # fmt: skip
+                progress: bool = True) -> tuple[Any, ScenarioSpec]:  # fmt: skip
     """Resume a run file; its scenario id must be registered."""
+    if steps is not None and (isinstance(steps, bool) or steps < 0):
+        raise ConfigError(f"--steps must be an int >= 0, got {steps}")
     file, meta = open_run(path)
     file.close()
     sc = spec(str(meta.get("scenario")))
-    if steps is not None and (isinstance(steps, bool) or steps < 0):
-        raise ConfigError(f"--steps must be an int >= 0, got {steps}")
     return resume(path, steps, device=device, progress=progress), sc
 
 
-__all__ = ["counts_table", "parse_sets", "resolve", "resume_file", "run_target"]
+__all__ = ["parse_sets", "resolve", "results_table", "resume_file", "run_target"]

@@ -1,7 +1,12 @@
-"""Registered soups (``science/soup.md`` §4 and §7): registrations only."""
+"""Registered soups (``science/soup.md`` §4 and §7): registrations only.
+
+Each soup lists its operator schedule, in tick order, with the parameters that differ from
+the catalogue's defaults (``neurosoup show ID`` prints every resolved parameter).
+"""
 
 from __future__ import annotations
 
+from .examples import noisy_attack as _noisy_attack  # noqa: F401 - the rule noisy-attack-v1 runs
 from .registry import register
 
 _ALIFE2019 = {
@@ -11,24 +16,33 @@ _ALIFE2019 = {
     "train_mode": "epoch",
     "lr": 0.01,
 }
+_COUNTS = ("divergent", "zero", "fixpoint", "second_order", "other")
+
+
+def _counts(*values: float) -> dict[str, float]:
+    return dict(zip(_COUNTS, values, strict=True))
+
+
+def _train(steps: int) -> dict[str, object]:
+    return {"name": "self_train", "steps": steps}
+
 
 register(
     "soup/self-train-v1",
-    config={"n_particles": 20, "steps": 100, "train_steps": 20, "lr": 0.04},
+    config={"n_particles": 20, "steps": 100, "lr": 0.04, "operators": [_train(20)]},
     description="20 particles that only self-train (20 SGD steps per tick, lr 0.04)",
 )
 register(
     "soup/self-application-v1",
-    config={"n_particles": 20, "steps": 100, "train_steps": 0, "self_apply_rate": 1.0},
+    config={"n_particles": 20, "steps": 100,
+            "operators": [{"name": "self_apply", "rate": 1.0}]},
     description="20 particles that apply themselves to themselves every tick, no training",
 )
 _JOURNAL = {
     "n_particles": 20,
     "steps": 100,
-    "attack_rate": 0.1,
-    "attack_pairing": "single",
-    "train_steps": 20,
     "lr": 0.04,
+    "operators": [{"name": "attack", "rate": 0.1, "pairing": "single"}, _train(20)],
 }
 
 register(
@@ -37,13 +51,7 @@ register(
     description="2022 journal soup: at most one attack per tick (10 %), 20 self-train steps",
     reference="journal-era code: 18/20 fixpoints, 2 other (one run); independent anchor for "
     "our global/Xavier defaults: 18.1 fixpoints, 1.8 other, 0.04 divergent (mean of 25 soups)",
-    reference_counts={
-        "divergent": 0.04,
-        "zero": 0.0,
-        "fixpoint": 18.1,
-        "second_order": 0.0,
-        "other": 1.8,
-    },
+    reference_values=_counts(0.04, 0.0, 18.1, 0.0, 1.8),
 )
 register(
     "soup/alife2019-v1",
@@ -51,21 +59,15 @@ register(
         **_ALIFE2019,
         "n_particles": 20,
         "steps": 100,
-        "attack_rate": 0.1,
-        "attack_pairing": "per_actor",
-        "train_steps": 30,
-        "respawn_divergent": True,
-        "respawn_zero": True,
+        "operators": [
+            {"name": "attack", "rate": 0.1, "pairing": "per_actor"},
+            _train(30),
+            {"name": "respawn", "divergent": True, "zero": True},
+        ],
     },
     description="2019 ALIFE soup: attack 10 % per particle, 30 training passes, respawn",
     reference="2019 code: 13 fixpoints, 7 other (one logged run)",
-    reference_counts={
-        "divergent": 0.0,
-        "zero": 0.0,
-        "fixpoint": 13.0,
-        "second_order": 0.0,
-        "other": 7.0,
-    },
+    reference_values=_counts(0.0, 0.0, 13.0, 0.0, 7.0),
 )
 register(
     "soup/learn-from-v1",
@@ -73,27 +75,23 @@ register(
         **_ALIFE2019,
         "n_particles": 10,
         "steps": 100,
-        "train_steps": 0,
-        "learn_from_rate": 0.1,
-        "learn_from_pairing": "per_actor",
-        "learn_from_severity": 50,
+        "operators": [
+            {"name": "learn_from", "rate": 0.1, "pairing": "per_actor", "severity": 50},
+        ],
     },
     description="2019 learn-from soup: 10 particles, learn_from 10 % with 50 passes, no training",
     reference="2019 code, severity 50: 9.1 non-zero fixpoints of 10, 0 zero (mean of 10 soups)",
-    reference_counts={
-        "divergent": 0.0,
-        "zero": 0.0,
-        "fixpoint": 9.1,
-        "second_order": 0.0,
-        "other": 0.9,
-    },
+    reference_values=_counts(0.0, 0.0, 9.1, 0.0, 0.9),
 )
 register(
     "soup/merge-v1",
     config={
         **_JOURNAL,
-        "merge_rate": 0.01,
-        "merge_pairing": "per_actor",
+        "operators": [
+            {"name": "attack", "rate": 0.1, "pairing": "single"},
+            {"name": "merge", "rate": 0.01, "pairing": "per_actor"},
+            _train(20),
+        ],
     },
     description="journal soup whose particles bond (merge 1 % per particle); organisms form",
 )
@@ -102,9 +100,8 @@ register(
     config={
         "n_particles": 20,
         "steps": 100,
-        "train_steps": 20,
         "lr": 0.04,
-        "rules": ["noisy_attack"],
+        "operators": [{"name": "noisy_attack", "rate": 0.1, "pairing": "single"}, _train(20)],
     },
     description="journal soup where attacks add N(0, 1e-3²) noise (user rule example)",
 )

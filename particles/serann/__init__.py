@@ -4,7 +4,7 @@ genotype.py: 100-bit genotypes [N, 100] uint8; pack/unpack, hex, Hamming distanc
 grammar.py: the Markov-chain program generator (8x8 default, 28x28 preset).
 tokens.py: tokeniser, 39 tokens + <PAD>, tokens <-> text.
 ribo.py: the frozen RiboAE (affine decoder): encode(texts) -> bits, decode(bits) -> texts.
-ribo_train.py: RiboAE training, ``neurosoup ribo train``, genotype-phenotype map statistics.
+ribo_train.py: RiboAE training and genotype-phenotype map statistics (CLI: scenarios/cli_ribo.py).
 ir.py: the typed IR (nodes, static Keras shape rules, parameter counts), ``Death``.
 program.py: the whitelist ``ast`` interpreter: program text -> ProgramIR | Death, never raises.
 model.py: torch phenotype built from an IR (+ classification and copy heads), ``signature``.

@@ -206,23 +206,10 @@ def corpus_genotypes(held_out: bool | None = None) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(bits))
 
 
-def train_cli(argv: list[str] | None = None) -> int:
-    """Entry point of ``neurosoup ribo train`` (see ``ribo_train.main``)."""
-    from .ribo_train import main
-
-    return main(argv)
-
-
 __all__ = [
     "RiboAE",
     "Ribosome",
     "corpus_genotypes",
     "default_ribosome",
     "ribo_metadata",
-    "train_cli",
 ]
-
-if __name__ == "__main__":
-    import sys
-
-    raise SystemExit(train_cli(sys.argv[1:]))

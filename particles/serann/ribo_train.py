@@ -1,4 +1,7 @@
-"""Training of the RiboAE on a grammar corpus, and the ``neurosoup ribo train`` command.
+"""Training of the RiboAE on a grammar corpus, and genotype-phenotype map statistics.
+
+Pure tensor code; the ``neurosoup ribo train|stats`` commands that write files live in
+``scenarios/cli_ribo.py``.
 
 The corpus is ``generate_corpus(corpus_size + held_out, seed)`` (8x8 grammar), filtered to
 programs of at most ``SEQ_LEN`` tokens; the last ``held_out`` programs are never trained on.
@@ -10,21 +13,17 @@ held-out mask) and ``ribo.json`` (seed, command, wall time, accuracies, ancestor
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from neurosoup.particles.errors import ConfigError
 
-from .genotype import pack, to_hex
-from .grammar import generate_corpus
+from .genotype import to_hex
 from .program import Death, interpret
 from .ribo import RiboAE, Ribosome
-from .tokens import PAD_ID, SEQ_LEN, VOCAB_SIZE, encode_ids, n_tokens
+from .tokens import PAD_ID, SEQ_LEN, VOCAB_SIZE, encode_ids
 
 HELD_OUT = 2000
 
@@ -175,96 +174,4 @@ def pick_ancestor(ribo: Ribosome, bits: torch.Tensor) -> tuple[str | None, str |
     return best[1], best[2]
 
 
-def stats_main(argv: list[str]) -> int:
-    """``ribo stats [--n N] [--seed S]``: genotype-phenotype map shares of the shipped RiboAE."""
-    from .genotype import random_genotypes
-    from .ribo import corpus_genotypes, default_ribosome
-
-    parser = argparse.ArgumentParser(prog="neurosoup ribo stats")
-    parser.add_argument("--n", type=int, default=300, help="parents per kind")
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
-    ribo, gen = default_ribosome(), torch.Generator().manual_seed(args.seed)
-    held = corpus_genotypes(held_out=True)
-    held = held[torch.randperm(held.shape[0], generator=gen)[: args.n]]
-    report = {
-        "corpus_held_out": map_stats(ribo, held),
-        "random": map_stats(ribo, random_genotypes(args.n, gen)),
-    }
-    print(json.dumps(report, indent=2))
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``neurosoup ribo train [--seed S] [--corpus-size N] [--steps K] [--minutes M] [--out D]``.
-
-    ``ribo stats`` instead prints the genotype-phenotype map shares of the shipped RiboAE.
-    """
-    args_in = list(argv) if argv is not None else None
-    if args_in and args_in[0] == "stats":
-        return stats_main(args_in[1:])
-    if args_in and args_in[0] == "train":
-        args_in = args_in[1:]
-    parser = argparse.ArgumentParser(prog="neurosoup ribo train", description=__doc__)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--corpus-size", type=int, default=60_000)
-    parser.add_argument("--steps", type=int, default=6000)
-    parser.add_argument("--minutes", type=float, default=None, help="wall-clock limit")
-    parser.add_argument("--lr", type=float, default=3e-3)
-    parser.add_argument("--out", type=Path, default=Path("ribo_out"))
-    parser.add_argument("--log-every", type=int, default=200)
-    args = parser.parse_args(args_in)
-    if args.corpus_size < 1000:
-        raise ConfigError(f"--corpus-size must be >= 1000, got {args.corpus_size}")
-    torch.set_num_threads(max(1, torch.get_num_threads()))
-    programs = [
-        p for p in generate_corpus(args.corpus_size + HELD_OUT, args.seed) if n_tokens(p) <= SEQ_LEN
-    ]
-    train_progs, held_progs = programs[:-HELD_OUT], programs[-HELD_OUT:]
-    model, summary = train(
-        train_progs, args.seed, args.steps, args.minutes, args.lr, log_every=args.log_every
-    )
-    ribo = Ribosome(model.export())
-    held_ids = encode_ids(held_progs)
-    metrics = {
-        "held_out": reconstruction(ribo, held_ids),
-        "train_sample": reconstruction(ribo, encode_ids(train_progs[:HELD_OUT])),
-    }
-    bits = ribo.encode(programs)
-    held_mask = np.zeros(len(programs), dtype=bool)
-    held_mask[-HELD_OUT:] = True
-    ancestor_hex, ancestor_text = pick_ancestor(ribo, bits[-HELD_OUT:])
-    args.out.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(args.out / "ribo.npz", **model.export())
-    np.savez_compressed(args.out / "corpus.npz", packed=pack(bits), held_out=held_mask)
-    command = (
-        f"neurosoup ribo train --seed {args.seed} --corpus-size {args.corpus_size} "
-        f"--steps {args.steps} --lr {args.lr}"
-        + (f" --minutes {args.minutes}" if args.minutes is not None else "")
-        + f" --out {args.out}"
-    )
-    meta = {
-        "command": command,
-        "module_command": command.replace(
-            "neurosoup ribo", "python -m neurosoup.particles.serann.ribo"
-        ),
-        "seed": args.seed,
-        "corpus_size": len(train_progs),
-        "held_out_size": HELD_OUT,
-        "seq_len": SEQ_LEN,
-        "vocab_size": VOCAB_SIZE,
-        "lr": args.lr,
-        "batch": 256,
-        "gumbel_temperature": [1.0, 0.3],
-        "kl_weight": 0.0,
-        "dtype": "float16",
-        "torch_threads": torch.get_num_threads(),
-        "torch": torch.__version__,
-        **summary,
-        **metrics,
-        "ancestor_hex": ancestor_hex,
-        "ancestor_program": ancestor_text,
-    }
-    (args.out / "ribo.json").write_text(json.dumps(meta, indent=2) + "\n")
-    print(json.dumps({k: meta[k] for k in ("seconds", "steps", "held_out")}, indent=2))
-    return 0
+__all__ = ["HELD_OUT", "map_stats", "pick_ancestor", "reconstruction", "train"]

@@ -24,7 +24,7 @@ import torch
 from neurosoup.analysis import plots
 from neurosoup.analysis.robustness import add_noise, movement_direction, one_thread, train
 from neurosoup.analysis.soup import distances
-from neurosoup.chemistry.operators import OPERATOR_CODES
+from neurosoup.chemistry.catalogue import BUILT_INS
 from neurosoup.particles import ParticleType, classify
 
 from .common import Result, init_particles, seeds_label
@@ -59,7 +59,7 @@ def soup_basin_clones(seeds: range, steps: int = 1500) -> pd.DataFrame:
     fix = (fix == int(ParticleType.FIXPOINT)).reshape(len(seeds), N_PARENTS)  # [S, 3]
     parents = parents.reshape(len(seeds), N_PARENTS, -1)  # [S, 3, P]
     idx = torch.arange(N_PARENTS).repeat_interleave(N_CLONES)  # [15] parent of each clone
-    attack = OPERATOR_CODES.index("attack")
+    attack = BUILT_INS["attack"].code
     frames = []
     for i, s in enumerate(seeds):
         gen = torch.Generator().manual_seed(s + NOISE_SEED_OFFSET)

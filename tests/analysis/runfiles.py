@@ -8,10 +8,11 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from neurosoup.particles import ParticleSpec
+from neurosoup.particles import TYPE_LABELS, ParticleSpec, runformat
 
+#: the format-1 operator list (these fixtures write version-1 files unless told otherwise)
 OPERATORS = ["attack", "apply_to_other", "learn_from", "melt", "merge", "self_apply", "respawn"]
-TYPES = ("divergent", "zero", "fixpoint", "second_order", "other")
+TYPES = TYPE_LABELS
 #: every figure a run with snapshots, lineage, organisms and fixpoints yields
 ALL_FIGURES = (
     "counts", "final_counts", "trajectories", "lineage", "organisms", "robustness", "basins",
@@ -60,7 +61,7 @@ def write_run(
     parent_uid = np.full((s, c), -1) if parent_uid is None else parent_uid
     born_at = np.zeros((s, c)) if born_at is None else born_at
     with h5py.File(path, "w") as f:
-        f.attrs["format"] = "neurosoup-run"
+        f.attrs["format"] = runformat.FORMAT
         f.attrs["format_version"] = format_version
         f.attrs["package_version"] = "0.1.0"
         f.attrs["kind"] = "soup"

@@ -29,7 +29,11 @@ def test_analysis_never_imports_chemistry_or_scenarios():
 
 
 def test_reader_and_writer_agree_on_the_format():
+    """One definition: the writer and the reader take the format's names from runformat."""
     from neurosoup.analysis import load
     from neurosoup.chemistry import recorder
+    from neurosoup.particles import runformat
 
-    assert (load.FORMAT, load.FORMAT_VERSION) == (recorder.FORMAT, recorder.FORMAT_VERSION)
+    assert recorder.FORMAT is runformat.FORMAT and recorder.FORMAT_VERSION == 2
+    assert load.BIRTH_CAUSES is runformat.BIRTH_CAUSES
+    assert load.DEATH_CAUSES is runformat.DEATH_CAUSES

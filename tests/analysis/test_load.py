@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import h5py
@@ -8,6 +10,7 @@ import numpy as np
 import pytest
 
 from neurosoup.analysis import SnapshotError, open_run
+from neurosoup.particles import runformat
 
 from .runfiles import write_run
 
@@ -82,7 +85,7 @@ def test_not_hdf5(tmp_path):
     path.write_text("hello")
     with pytest.raises(SnapshotError) as exc:
         open_run(path)
-    assert "not a readable HDF5 file" in _one_line(exc, path)
+    assert "not an HDF5 file" in _one_line(exc, path)
 
 
 def test_missing_file(tmp_path):
@@ -106,7 +109,7 @@ def test_newer_format_version(line_run, tmp_path):
         weights=np.zeros((1, 1, 14)),
         uid=np.zeros((1, 1)),
         ptype=np.ones((1, 1)),
-        format_version=2,
+        format_version=runformat.FORMAT_VERSION + 1,
     )
     with pytest.raises(SnapshotError) as exc:
         open_run(path)
@@ -170,6 +173,42 @@ def test_file_locked_by_a_writer(line_run):
         with pytest.raises(SnapshotError) as exc:
             open_run(path)
         assert "locked by another process" in _one_line(exc, path)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_truncated_damaged_locked_and_foreign_files_are_told_apart(line_run, tmp_path):
+    """Found as a new user: a truncated file was reported as "locked" ("sblock" in HDF5's text)."""
+    good, _ = line_run
+    data = good.read_bytes()
+    cut = tmp_path / "cut.h5"
+    cut.write_bytes(data[: len(data) // 2])
+    broken = tmp_path / "broken.h5"
+    raw = bytearray(data)
+    raw[100:400] = bytes(300)  # wipe the root group's object header
+    broken.write_bytes(bytes(raw))
+    foreign = tmp_path / "foreign.h5"
+    with h5py.File(foreign, "w") as f:
+        f["x"] = [1, 2, 3]
+    messages = {}
+    for path in (cut, broken, foreign):
+        with pytest.raises(SnapshotError) as exc:
+            open_run(path)
+        messages[path.name] = _one_line(exc, path).split(f"{path}: ", 1)[1]
+    assert "truncated" in messages["cut.h5"] and "another process" not in messages["cut.h5"]
+    assert "damaged" in messages["broken.h5"] and "truncated" not in messages["broken.h5"]
+    assert "not a neurosoup run" in messages["foreign.h5"]
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import h5py, sys, time; f = h5py.File(sys.argv[1], 'a'); "
+         "print('open', flush=True); time.sleep(30)", str(good)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        with pytest.raises(SnapshotError) as exc:
+            open_run(good)
+        assert "locked by another process" in _one_line(exc, good)
     finally:
         holder.kill()
         holder.wait()

@@ -18,18 +18,18 @@ def test_json_round_trip() -> None:
                      rules=("noisy_attack",), melt_mode="offspring", melt_rate=0.1)
     again = SoupConfig.from_json(cfg.to_json())
     assert again == cfg
-    assert cfg.replace(attack_rate=0.5).attack_rate == 0.5
+    assert cfg.replace(attack_rate=0.5).op("attack")["rate"] == 0.5
     assert cfg.replace(particle={"hidden": 3}).particle == ParticleSpec(
         hidden=3, encoding="per_layer")
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"attack_rate": 1.5}, r"attack_rate must be a probability in \[0, 1\], got 1.5"),
-    ({"merge_rate": -0.1}, r"merge_rate must be a probability in \[0, 1\], got -0.1"),
-    ({"attack_rate": "0.1"}, r"attack_rate must be a probability .*str"),
+    ({"attack_rate": 1.5}, r"attack.rate must be a probability in \[0, 1\], got 1.5"),
+    ({"merge_rate": -0.1}, r"merge.rate must be a probability in \[0, 1\], got -0.1"),
+    ({"attack_rate": "0.1"}, r"attack.rate must be a probability .*str"),
     ({"n_particles": 1}, "n_particles must be an int >= 2, got 1"),
     ({"n_particles": 2.5}, "n_particles must be an int >= 2"),
-    ({"attack_pairing": "pairs"}, "attack_pairing must be one of 'per_actor', 'single'"),
+    ({"attack_pairing": "pairs"}, "attack.pairing must be one of 'per_actor', 'single'"),
     ({"lr": 0}, "lr must be a finite number > 0"),
     ({"strict": 1}, "strict must be true or false"),
     ({"train_mode": "adam"}, "train_mode must be one of 'full', 'epoch'"),

@@ -61,7 +61,7 @@ def test_batched_tick_equals_reference(case: str) -> None:
     slow = soup.store.clone()
     gen = torch.Generator()
     gen.set_state(soup.rngs.torch.get_state())
-    bonds = set(soup.bond_set())
+    bonds = set(soup.organisms.bond_set())
     seen_ops, unapplied = set(), 0
     for _ in range(4):
         soup.step()
@@ -69,7 +69,7 @@ def test_batched_tick_equals_reference(case: str) -> None:
         fast_events = event_tuples(soup)
         assert fast_events == events
         assert_same_store(soup.store, slow)
-        assert soup.bond_set() == bonds
+        assert soup.organisms.bond_set() == bonds
         assert torch.equal(soup.rngs.torch.get_state(), gen.get_state())  # same draws consumed
         seen_ops |= {e[0] for e in events}
         unapplied += sum(1 for e in events if not e[4])

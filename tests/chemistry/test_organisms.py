@@ -19,7 +19,7 @@ def pairs(soup: Soup, uid_pairs: list[tuple[int, int]]) -> Pairs:
 
 
 def members(soup: Soup) -> dict[int, set[int]]:
-    return {k: set(v) for k, v in soup.organisms().items()}
+    return {k: set(v) for k, v in soup.organisms.members().items()}
 
 
 def make_soup() -> Soup:
@@ -45,7 +45,7 @@ def test_merge_builds_components_with_stable_ids() -> None:
     soup.add_bonds(pairs(soup, [(2, 3)]), update=True)  # two organisms fuse: smaller id survives
     orgs = members(soup)
     assert orgs == {min(id_big, id_small): {0, 1, 2, 3, 4}, id_new: {5, 6}}
-    assert [set(c) for c in ref_components(soup.bond_set())] == sorted(
+    assert [set(c) for c in ref_components(soup.organisms.bond_set())] == sorted(
         orgs.values(), key=min
     )
 
@@ -59,8 +59,8 @@ def test_respawn_removes_bonds_and_splits() -> None:
     soup.store.weights[slot_of_1] = 0.0  # a zero particle: respawn replaces it this tick
     soup.step()
     assert int(soup.store.uid[slot_of_1]) == 8, "the zero particle got a new uid"
-    assert all(1 not in e for e in soup.bond_set()), "its bonds went with it"
-    assert 8 not in nx.nodes(soup.graph), "the newborn has no bonds"
+    assert all(1 not in e for e in soup.organisms.bond_set()), "its bonds went with it"
+    assert 8 not in nx.nodes(soup.organisms.graph), "the newborn has no bonds"
     orgs = members(soup)
     assert orgs[oid] == {2, 3}, "the larger remaining part keeps the organism id"
     assert orgs[other] == {5, 6}
@@ -75,6 +75,6 @@ def test_respawn_removes_bonds_and_splits() -> None:
 def test_merge_soup_forms_organisms() -> None:
     soup = Soup(SoupConfig(n_particles=20, train_steps=0, merge_rate=0.05), seed=1)
     soup.run(30, progress=False)
-    comps = ref_components(soup.bond_set())
-    assert len(soup.organisms()) == len(comps) > 0
-    assert sorted(map(sorted, soup.organisms().values())) == sorted(map(sorted, comps))
+    comps = ref_components(soup.organisms.bond_set())
+    assert len(soup.organisms.members()) == len(comps) > 0
+    assert sorted(map(sorted, soup.organisms.members().values())) == sorted(map(sorted, comps))

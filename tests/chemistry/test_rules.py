@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import neurosoup.scenarios  # noqa: F401 - registers the example rule
+from neurosoup.chemistry.catalogue import RULE_CODE_BASE
 from neurosoup.chemistry.config import SoupConfig
 from neurosoup.chemistry.rules import check_rule, get_rule, pair_rule
 from neurosoup.chemistry.soup import Soup
@@ -38,7 +39,7 @@ def test_rule_in_soup_equals_reference_tick() -> None:
     for _ in range(12):
         soup.step()
         events, _ = ref_step(slow, cfg, gen, soup.steps, set(), rules=(rule,))
-        hits += sum(1 for e in events if e[0] == 7)
+        hits += sum(1 for e in events if e[0] == RULE_CODE_BASE)
         torch.testing.assert_close(soup.store.weights, slow.weights, rtol=1e-9, atol=1e-11)
         assert torch.equal(soup.rngs.torch.get_state(), gen.get_state())
     assert hits > 0, "in 12 ticks at rate 0.1 the rule must fire at least once for this seed"

@@ -127,114 +127,182 @@ def _replace(store, slot, w, parent, tick):
     return uid
 
 
-def ref_step(store, cfg, gen, tick: int, bonds: set, rules=()):
-    """One tick, particle by particle. Mutates store and bonds; returns the events as tuples
-    (operator, actor uid, counterpart uid, changed uid, applied) and the deaths (uid, cause)."""
-    spec = cfg.particle
-    alive = [s for s in range(store.capacity) if bool(store.alive[s])]
-    events, deaths = [], []
-    uid = lambda s: int(store.uid[s])  # noqa: E731
+class _Tick:
+    """What the twins of one tick share: store, config, generator, codes, events, deaths."""
 
-    def start():
-        return {s: store.weights[s].clone() for s in alive}
+    def __init__(self, store, cfg, gen, tick, bonds, codes):
+        self.store, self.cfg, self.gen, self.tick, self.bonds = store, cfg, gen, tick, bonds
+        self.spec, self.codes = cfg.particle, codes
+        self.alive = [s for s in range(store.capacity) if bool(store.alive[s])]
+        self.events, self.deaths = [], []
 
-    if cfg.attack_rate > 0:
-        pairs = ref_draw_pairs(alive, cfg.attack_pairing, cfg.attack_rate, gen)
-        old = start()
-        win = ref_winners([b for _, b, _ in pairs], [k for *_, k in pairs])
-        for (a, b, _), w in zip(pairs, win, strict=True):
-            events.append((0, uid(a), uid(b), uid(b) if w else -1, w))
-            if w:
-                store.weights[b] = ref_apply(spec, old[a], old[b])
-    if cfg.apply_to_other_rate > 0:
-        pairs = ref_draw_pairs(alive, cfg.apply_to_other_pairing, cfg.apply_to_other_rate, gen)
-        old = start()
-        for a, b, _ in pairs:
-            store.weights[a] = ref_apply(spec, old[a], old[b])
-            events.append((1, uid(a), uid(b), uid(a), True))
-    if cfg.learn_from_rate > 0:
-        pairs = ref_draw_pairs(alive, cfg.learn_from_pairing, cfg.learn_from_rate, gen)
-        orders = ref_orders(cfg.learn_from_severity, len(pairs), spec.n_weights,
-                            cfg.train_mode, gen)
-        old = start()
-        for r, (a, b, _) in enumerate(pairs):
-            o = None if orders is None else [orders[s][r] for s in range(len(orders))]
-            w, buf = ref_train(spec, old[a], old[b], cfg.learn_from_severity, cfg.lr,
-                               cfg.momentum, store.momentum[a], o)
-            store.weights[a], store.momentum[a] = w, buf
-            events.append((2, uid(a), uid(b), uid(a), True))
-    if cfg.melt_rate > 0:
-        pairs = ref_draw_pairs(alive, cfg.melt_pairing, cfg.melt_rate, gen)
-        masks = ref_melt_masks(len(pairs), spec.n_weights, gen)
-        thirds = ref_thirds(alive, pairs, gen) if cfg.melt_mode == "offspring" else None
-        old = start()
-        children = [torch.stack([old[a][k] if m[k] else old[b][k] for k in range(len(m))])
-                    for (a, b, _), m in zip(pairs, masks, strict=True)]
-        if thirds is None:
-            for (a, b, _), c in zip(pairs, children, strict=True):
-                store.weights[a] = c
-                events.append((3, uid(a), uid(b), uid(a), True))
+    def uid(self, s):
+        return int(self.store.uid[s])
+
+    def start(self):
+        return {s: self.store.weights[s].clone() for s in self.alive}
+
+
+def ref_attack(t, p, name):
+    pairs = ref_draw_pairs(t.alive, p["pairing"], p["rate"], t.gen)
+    old = t.start()
+    win = ref_winners([b for _, b, _ in pairs], [k for *_, k in pairs])
+    for (a, b, _), w in zip(pairs, win, strict=True):
+        t.events.append((t.codes[name], t.uid(a), t.uid(b), t.uid(b) if w else -1, w))
+        if w:
+            t.store.weights[b] = ref_apply(t.spec, old[a], old[b])
+
+
+def ref_apply_to_other(t, p, name):
+    pairs = ref_draw_pairs(t.alive, p["pairing"], p["rate"], t.gen)
+    old = t.start()
+    for a, b, _ in pairs:
+        t.store.weights[a] = ref_apply(t.spec, old[a], old[b])
+        t.events.append((t.codes[name], t.uid(a), t.uid(b), t.uid(a), True))
+
+
+def ref_learn_from(t, p, name):
+    cfg = t.cfg
+    pairs = ref_draw_pairs(t.alive, p["pairing"], p["rate"], t.gen)
+    orders = ref_orders(p["severity"], len(pairs), t.spec.n_weights, cfg.train_mode, t.gen)
+    old = t.start()
+    for r, (a, b, _) in enumerate(pairs):
+        o = None if orders is None else [orders[s][r] for s in range(len(orders))]
+        w, buf = ref_train(t.spec, old[a], old[b], p["severity"], cfg.lr, cfg.momentum,
+                           t.store.momentum[a], o)
+        t.store.weights[a], t.store.momentum[a] = w, buf
+        t.events.append((t.codes[name], t.uid(a), t.uid(b), t.uid(a), True))
+
+
+def ref_melt(t, p, name):
+    store, code = t.store, t.codes[name]
+    pairs = ref_draw_pairs(t.alive, p["pairing"], p["rate"], t.gen)
+    masks = ref_melt_masks(len(pairs), t.spec.n_weights, t.gen)
+    thirds = ref_thirds(t.alive, pairs, t.gen) if p["mode"] == "offspring" else None
+    old = t.start()
+    children = [torch.stack([old[a][k] if m[k] else old[b][k] for k in range(len(m))])
+                for (a, b, _), m in zip(pairs, masks, strict=True)]
+    if thirds is None:
+        for (a, b, _), c in zip(pairs, children, strict=True):
+            store.weights[a] = c
+            t.events.append((code, t.uid(a), t.uid(b), t.uid(a), True))
+        return
+    win = ref_winners(thirds, [k for *_, k in pairs])
+    olduid = {s: t.uid(s) for s in t.alive}
+    for (a, b, _), c, d, w in zip(pairs, children, thirds, win, strict=True):
+        if w:
+            t.deaths.append((olduid[d], 2))
+            new = _replace(store, d, c, olduid[a], t.tick)
+            t.events.append((code, olduid[a], olduid[b], new, True))
         else:
-            win = ref_winners(thirds, [k for *_, k in pairs])
-            olduid = {s: uid(s) for s in alive}
-            for (a, b, _), c, d, w in zip(pairs, children, thirds, win, strict=True):
+            t.events.append((code, olduid[a], olduid[b], -1, False))
+
+
+def ref_merge(t, p, name):
+    pairs = ref_draw_pairs(t.alive, p["pairing"], p["rate"], t.gen)
+    for a, b, _ in pairs:
+        edge = (min(t.uid(a), t.uid(b)), max(t.uid(a), t.uid(b)))
+        t.events.append((t.codes[name], t.uid(a), t.uid(b), -1, edge not in t.bonds))
+        t.bonds.add(edge)
+
+
+def ref_self_apply(t, p, name):
+    for a in ref_draw_actors(t.alive, p["pairing"], p["rate"], t.gen):
+        w = t.store.weights[a].clone()
+        t.store.weights[a] = ref_apply(t.spec, w, w.clone())
+        t.events.append((t.codes[name], t.uid(a), -1, t.uid(a), True))
+
+
+def ref_mutate(t, p, name):
+    actors = ref_draw_actors(t.alive, p["pairing"], p["rate"], t.gen)
+    noise = torch.randn(len(actors), t.spec.n_weights, generator=t.gen, dtype=t.store.dtype)
+    for r, a in enumerate(actors):
+        t.store.weights[a] = t.store.weights[a] + p["sigma"] * noise[r]
+        t.events.append((t.codes[name], t.uid(a), -1, t.uid(a), True))
+
+
+def ref_self_train(t, p, name):
+    cfg = t.cfg
+    orders = ref_orders(p["steps"], len(t.alive), t.spec.n_weights, cfg.train_mode, t.gen)
+    for r, s in enumerate(t.alive):
+        o = None if orders is None else [orders[k][r] for k in range(len(orders))]
+        w, buf = ref_train(t.spec, t.store.weights[s].clone(), None, p["steps"], cfg.lr,
+                           cfg.momentum, t.store.momentum[s].clone(), o)
+        t.store.weights[s], t.store.momentum[s] = w, buf
+
+
+def ref_respawn(t, p, name):
+    cfg, dead = t.cfg, []
+    for s in t.alive:
+        w = t.store.weights[s]
+        finite = bool(torch.isfinite(w).all())
+        small = finite and all((abs(float(x)) < cfg.epsilon) if cfg.strict
+                               else (abs(float(x)) <= cfg.epsilon) for x in w)
+        if not finite and p["divergent"]:
+            dead.append((s, 0))
+        elif small and p["zero"]:
+            dead.append((s, 1))
+    fresh = t.spec.init(len(dead), t.gen, dtype=t.store.dtype)
+    for (s, cause), f in zip(dead, fresh, strict=True):
+        old = t.uid(s)
+        t.deaths.append((old, cause))
+        new = _replace(t.store, s, f, -1, t.tick)
+        t.events.append((t.codes[name], old, -1, new, True))
+
+
+def _ref_rule(rule):
+    """The twin of a user rule: its one-event function, event by event (no vmap)."""
+
+    def run(t, p, name):
+        one = rule.bound(t.spec, p)
+        if rule.form == "pair":
+            pairs = ref_draw_pairs(t.alive, p["pairing"], p["rate"], t.gen)
+            noise = torch.randn(len(pairs), rule.noise_size(t.spec), generator=t.gen,
+                                dtype=t.store.dtype)
+            old = t.start()
+            win = ref_winners([b for _, b, _ in pairs], [k for *_, k in pairs])
+            for r, ((a, b, _), w) in enumerate(zip(pairs, win, strict=True)):
+                t.events.append((t.codes[name], t.uid(a), t.uid(b), t.uid(b) if w else -1, w))
                 if w:
-                    deaths.append((olduid[d], 2))
-                    new = _replace(store, d, c, olduid[a], tick)
-                    events.append((3, olduid[a], olduid[b], new, True))
-                else:
-                    events.append((3, olduid[a], olduid[b], -1, False))
-    if cfg.merge_rate > 0:
-        pairs = ref_draw_pairs(alive, cfg.merge_pairing, cfg.merge_rate, gen)
-        for a, b, _ in pairs:
-            edge = (min(uid(a), uid(b)), max(uid(a), uid(b)))
-            events.append((4, uid(a), uid(b), -1, edge not in bonds))
-            bonds.add(edge)
-    for code, rule in enumerate(rules, start=7):
-        pairs = ref_draw_pairs(alive, rule.pairing, rule.rate, gen)
-        noise = torch.randn(len(pairs), rule.noise_size(spec), generator=gen,
-                            dtype=store.dtype)
-        old = start()
-        win = ref_winners([b for _, b, _ in pairs], [k for *_, k in pairs])
-        for r, ((a, b, _), w) in enumerate(zip(pairs, win, strict=True)):
-            events.append((code, uid(a), uid(b), uid(b) if w else -1, w))
-            if w:
-                store.weights[b] = rule.fn(old[a], old[b], noise[r])
-    if cfg.self_apply_rate > 0:
-        actors = ref_draw_actors(alive, cfg.self_apply_pairing, cfg.self_apply_rate, gen)
-        for a in actors:
-            store.weights[a] = ref_apply(spec, store.weights[a].clone(), store.weights[a].clone())
-            events.append((5, uid(a), -1, uid(a), True))
-    if cfg.train_steps > 0:
-        orders = ref_orders(cfg.train_steps, len(alive), spec.n_weights, cfg.train_mode, gen)
-        for r, s in enumerate(alive):
-            o = None if orders is None else [orders[t][r] for t in range(len(orders))]
-            w, buf = ref_train(spec, store.weights[s].clone(), None, cfg.train_steps, cfg.lr,
-                               cfg.momentum, store.momentum[s].clone(), o)
-            store.weights[s], store.momentum[s] = w, buf
-    if cfg.respawn_divergent or cfg.respawn_zero:
-        dead = []
-        for s in alive:
-            w = store.weights[s]
-            finite = bool(torch.isfinite(w).all())
-            small = finite and all((abs(float(x)) < cfg.epsilon) if cfg.strict
-                                   else (abs(float(x)) <= cfg.epsilon) for x in w)
-            if not finite and cfg.respawn_divergent:
-                dead.append((s, 0))
-            elif small and cfg.respawn_zero:
-                dead.append((s, 1))
-        fresh = spec.init(len(dead), gen, dtype=store.dtype)
-        for (s, cause), f in zip(dead, fresh, strict=True):
-            old = uid(s)
-            deaths.append((old, cause))
-            new = _replace(store, s, f, -1, tick)
-            events.append((6, old, -1, new, True))
-    for dead_uid, _ in deaths:
+                    t.store.weights[b] = one(old[a], old[b], noise[r])
+        else:
+            actors = ref_draw_actors(t.alive, p["pairing"], p["rate"], t.gen)
+            noise = torch.randn(len(actors), rule.noise_size(t.spec), generator=t.gen,
+                                dtype=t.store.dtype)
+            for r, a in enumerate(actors):
+                t.store.weights[a] = one(t.store.weights[a].clone(), noise[r])
+                t.events.append((t.codes[name], t.uid(a), -1, t.uid(a), True))
+
+    return run
+
+
+#: the twin of every built-in operator, by catalogue name
+REF_OPERATORS = {
+    "attack": ref_attack, "apply_to_other": ref_apply_to_other, "learn_from": ref_learn_from,
+    "melt": ref_melt, "merge": ref_merge, "self_apply": ref_self_apply, "mutate": ref_mutate,
+    "self_train": ref_self_train, "respawn": ref_respawn,
+}
+
+
+def ref_step(store, cfg, gen, tick: int, bonds: set, rules=()):
+    """One tick, particle by particle, running the config's schedule in its order.
+
+    Mutates store and bonds; returns the events as tuples (operator code, actor uid,
+    counterpart uid, changed uid, applied) and the deaths (uid, cause). ``rules`` are the
+    ``Rule`` objects of the user rules the schedule names.
+    """
+    from neurosoup.chemistry.soup import operator_codes  # codes are data of the catalogue
+
+    t = _Tick(store, cfg, gen, tick, bonds, operator_codes(cfg))
+    twins = {**REF_OPERATORS, **{r.name: _ref_rule(r) for r in rules}}
+    for entry in cfg.operators:
+        twins[entry.name](t, entry.as_dict(), entry.name)
+    for dead_uid, _ in t.deaths:
         for edge in [e for e in bonds if dead_uid in e]:
             bonds.discard(edge)
-    for s in alive:
-        store.ptype[s] = ref_type(spec, store.weights[s], cfg.epsilon, cfg.strict)
-    return events, deaths
+    for s in t.alive:
+        store.ptype[s] = ref_type(cfg.particle, store.weights[s], cfg.epsilon, cfg.strict)
+    return t.events, t.deaths
 
 
 def ref_type(spec, w, eps, strict=False) -> int:

@@ -14,10 +14,11 @@ def tiny(scenario: str, **extra) -> dict:
     """Overrides that make a registered scenario tiny (a few particles, ticks, steps)."""
     cfg = spec(scenario).resolve()
     out = {"n_particles": 6, "steps": 5, "checkpoint_every": 2}
-    if cfg.train_steps > 2:
-        out["train_steps"] = 2
-    if cfg.learn_from_severity > 2:
-        out["learn_from_severity"] = 2
+    train, learn = cfg.op("self_train"), cfg.op("learn_from")
+    if train is not None and train["steps"] > 2:
+        out["self_train.steps"] = 2
+    if learn is not None and learn["severity"] > 2:
+        out["learn_from.severity"] = 2
     return {**out, **extra}
 
 

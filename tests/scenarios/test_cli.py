@@ -30,7 +30,8 @@ def test_list_show_run_resume(tmp_path, capsys, run_file) -> None:
     rc, out, _ = run_cli(capsys, "list")
     assert rc == 0 and "soup/journal-v1" in out and "soup/noisy-attack-v1" in out
     rc, out, _ = run_cli(capsys, "show", "soup/journal-v1", "--set", "lr=0.1")
-    assert rc == 0 and '"lr": 0.1' in out and '"attack_pairing": "single"' in out
+    assert rc == 0 and '"lr": 0.1' in out and '"name": "attack"' in out
+    assert '"pairing": "single"' in out
     rc, out, _ = run_cli(capsys, "resume", str(run_file), "--steps", "3", "--quiet")
     assert rc == 0 and "resumed to tick 7" in out and "fixpoint" in out
     with h5py.File(run_file, "r") as f:
@@ -85,23 +86,27 @@ CASES = [
     (["run", "soup/journal-v7"], "Versions that exist: `soup/journal-v1`"),
     (["run", T, "--set", "atack_rate=0.2"], "Did you mean `attack_rate`"),
     (["run", T, "--set", "n_particles=abc"], "n_particles must be an int >= 2, got 'abc'"),
-    (["run", T, "--set", "attack_rate=true"], r"attack_rate must be a probability"),
+    (["run", T, "--set", "attack_rate=true"], r"attack.rate must be a probability"),
+    (["run", T, "--set", "attack.rate=1.5"], r"attack.rate must be a probability in [0, 1]"),
+    (["run", T, "--set", "atack.rate=0.1"], "unknown operator or rule `atack`. Did you mean"),
+    (["run", T, "--set", "attack.sigma=0.1"], "operator `attack` has no parameter `sigma`"),
+    (["run", T, "--set", 'operators=[{"name": "melt", "rat": 0.1}]'], "Did you mean `rate`"),
     (["run", T, "--set", "attack_rate=-0.1"], r"must be a probability in [0, 1], got -0.1"),
     (["run", T, "--set", "merge_rate=1.5"], r"must be a probability in [0, 1], got 1.5"),
     (["run", T, "--set", "train_mode=adam"], "train_mode must be one of 'full', 'epoch'"),
     (["run", T, "--set", "particle.encodng=global"], "Did you mean `particle.encoding`"),
     (["run", T, "--set", "lr"], "--set expects key=value"),
     (["run", "{tmp}/bad.toml"], "malformed TOML"),
-    (["run", "{tmp}/typo.toml"], "unknown key `atack_rate`"),
+    (["run", "{tmp}/typo.toml"], "typo.toml: unknown soup setting `atack_rate`. Did you mean"),
     (["run", "{tmp}/ext.toml"], "Did you mean `soup/journal-v1`"),
     (["run", "{tmp}/missing.toml"], "scenario file {tmp}/missing.toml does not exist"),
     (["run", T, "--steps", "1", "--out", "{tmp}/afile/run.h5"], "cannot write run file"),
     (["run", T, "--steps", "1", "--out", "{tmp}/run.h5"], "refusing to overwrite"),
     (["run", T, "--seed", "-3"], "seed must be an int >= 0"),
-    (["resume", "{tmp}/missing.h5"], "run file {tmp}/missing.h5 does not exist"),
-    (["resume", "{tmp}/noise.h5"], "not a readable HDF5 file"),
-    (["resume", "{tmp}/cut.h5"], "not a readable HDF5 file"),
-    (["resume", "{tmp}/other.h5"], "is not a neurosoup run file"),
+    (["resume", "{tmp}/missing.h5"], "{tmp}/missing.h5: no such file"),
+    (["resume", "{tmp}/noise.h5"], "not an HDF5 file (no HDF5 signature)"),
+    (["resume", "{tmp}/cut.h5"], "cut.h5: truncated"),
+    (["resume", "{tmp}/other.h5"], "an HDF5 file but not a neurosoup run"),
     (["resume", "{tmp}/nockpt.h5"], "checkpoint {tmp}/nockpt.h5.ckpt is missing"),
     (["resume", "{tmp}/badckpt.h5"], "is damaged"),
     (["resume", "{tmp}/newer.h5"], "upgrade neurosoup"),

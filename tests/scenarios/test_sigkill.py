@@ -21,7 +21,7 @@ SETS = {"steps": 5000, "checkpoint_every": 7, "n_particles": 20}
 def _ckpt_tick(path) -> int:
     try:
         with h5py.File(f"{path}.ckpt", "r") as f:
-            return int(f.attrs["tick"])
+            return int(f.attrs["step"])
     except (OSError, KeyError):
         return -1
 

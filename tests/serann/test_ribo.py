@@ -133,11 +133,12 @@ def test_metadata_mentions_seed() -> None:
 
 
 def test_train_cli_writes_plain_files(tmp_path: Path) -> None:
-    from neurosoup.particles.serann.ribo import train_cli
+    from neurosoup.scenarios.cli import main
 
     out = tmp_path / "ribo"
-    rc = train_cli(
+    rc = main(
         [
+            "ribo",
             "train",
             "--seed",
             "1",

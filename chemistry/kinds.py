@@ -1,0 +1,263 @@
+"""Model kinds: the protocol every runnable model implements, and the whitelist of kinds.
+
+A *kind* is a class of model the run machinery drives (DESIGN.md §1b): the soup today; organism
+networks, SeRANN evolution and quines next. The registry, ``make``, the CLI, TOML files, the
+recorder, resume and the analysis dispatch are written once against ``RunnableModel``; a new
+kind is one ``register_kind`` call in code — never a name imported from a file.
+
+A model implements (see ``docs/extending.md``):
+
+* ``kind`` (class attribute), ``unit`` (what one step is: tick, epoch, generation);
+* ``__init__(config, seed=0, device=None, *, scenario=None)``; attributes ``config`` (with
+  ``to_dict``/``from_dict`` and ``steps``, ``snapshot_every``, ``checkpoint_every``), ``seed``,
+  ``device``, ``scenario`` and Mesa's ``steps``;
+* ``step()`` — one model step; ``observables`` — the scalars (or fixed-shape arrays) of the
+  current step, ``{}`` when a step has nothing to record;
+* ``layout()`` — the ``Layout`` of its run file; ``step_records()`` / ``snapshot()`` — the
+  rows and arrays of the current step (see ``chemistry/recorder.py``);
+* ``state()`` / ``restore(state)`` — nested dicts of numpy arrays and plain scalars;
+* ``result()`` — the final figures printed after ``neurosoup run`` (name → number).
+
+``ModelBase`` gives every kind the same ``run`` (tqdm bar, thread policy), tick listeners (the
+recorder subscribes to them) and the Mesa conventions (``seed``, ``rng``, ``steps``, ``running``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import mesa
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from neurosoup.particles import ConfigError
+
+from .rng import RunRng, check_seed, resolve_device
+
+#: below this many elements per model step, one intra-op thread (measured for soups: tiny
+#: tensors gain nothing from threads and extra threads contend with other processes).
+THREADS_SIZE = 10_000
+
+
+@runtime_checkable
+class ModelConfig(Protocol):
+    """What the run machinery needs of a kind's config."""
+
+    steps: int
+    snapshot_every: int
+    checkpoint_every: int
+
+    def to_dict(self) -> dict[str, Any]: ...  # noqa: D102
+    def replace(self, **changes: Any) -> ModelConfig: ...  # noqa: D102
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelConfig: ...  # noqa: D102
+
+
+@dataclass(frozen=True)
+class Series:
+    """A time series of the run file: ``<path>/step [T]`` and ``<path>/value [T, *shape]``.
+
+    ``ragged`` series store a variable number of rows per step: ``<path>/count [T]`` and
+    ``<path>/value [ΣR, *shape]`` (bonds, organism sizes, members of different sizes).
+    ``cadence`` is ``step`` (every recorded step) or ``snapshot`` (every ``snapshot_every``).
+    """
+
+    path: str
+    dtype: Any
+    shape: tuple[int, ...] = ()
+    ragged: bool = False
+    cadence: str = "snapshot"
+
+
+@dataclass(frozen=True)
+class Table:
+    """An append-only table of 1-D columns ``<path>/<column>``.
+
+    ``step`` names the column holding each row's step (resume keeps rows with step ≤ t).
+    """
+
+    path: str
+    columns: tuple[tuple[str, Any], ...]
+    step: str
+    attrs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What a model writes: observables (name → shape), series, tables, root attributes."""
+
+    observables: dict[str, tuple[int, ...]]
+    series: tuple[Series, ...] = ()
+    tables: tuple[Table, ...] = ()
+
+
+@runtime_checkable
+class RunnableModel(Protocol):
+    """The protocol of a model kind (see the module docstring)."""
+
+    kind: ClassVar[str]
+    unit: ClassVar[str]
+    config: Any
+    seed: int
+    steps: int
+    observables: dict[str, Any]
+
+    def step(self) -> None: ...  # noqa: D102
+    def layout(self) -> Layout: ...  # noqa: D102
+    def step_records(self) -> dict[str, Any]: ...  # noqa: D102
+    def snapshot(self) -> dict[str, np.ndarray]: ...  # noqa: D102
+    def state(self) -> dict[str, Any]: ...  # noqa: D102
+    def restore(self, state: dict[str, Any]) -> None: ...  # noqa: D102
+    def result(self) -> dict[str, float]: ...  # noqa: D102
+    def provenance(self) -> dict[str, str]: ...  # noqa: D102
+
+
+class ModelBase(mesa.Model):
+    """Shared machinery of every kind: seeding, device, listeners, ``run``.
+
+    Subclasses call ``super().__init__(config, seed, device, scenario=...)`` first; it sets
+    ``config``, ``seed``, ``device``, ``scenario`` and ``rngs`` (one ``SeedSequence`` → Mesa's
+    numpy ``rng`` and a ``torch.Generator`` on the device). After every ``step()`` the
+    listeners (``subscribe``) are called with the model — the recorder is one.
+    """
+
+    kind: ClassVar[str] = ""
+    unit: ClassVar[str] = "step"
+
+    def __init__(
+        self,
+        config: Any,
+        seed: int = 0,
+        device: torch.device | str | None = None,
+        *,
+        scenario: str | None = None,
+    ) -> None:
+        dev = resolve_device(device)
+        rngs = RunRng.from_seed(check_seed(seed), dev)
+        super().__init__(rng=rngs.numpy)
+        self.config, self.seed, self.device, self.rngs = config, int(seed), dev, rngs
+        self.scenario = scenario
+        self.observables: dict[str, Any] = {}
+        self._listeners: list[Callable[[Any], None]] = []
+        mesa_step = self.step  # Mesa's wrapper: increments ``steps``, then the model's step
+
+        def step() -> None:
+            mesa_step()
+            self.running = self.steps < self.config.steps  # Mesa's run_model() stops at plan
+            for listener in list(self._listeners):
+                listener(self)
+
+        self.step = step  # type: ignore[method-assign]
+
+    # ---- listeners -------------------------------------------------------------------------
+    def subscribe(self, listener: Callable[[Any], None]) -> None:
+        """Call ``listener(model)`` after every step (until ``unsubscribe``)."""
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Callable[[Any], None]) -> None:
+        """Stop calling ``listener``."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    # ---- running ---------------------------------------------------------------------------
+    def size_hint(self) -> int:
+        """Elements one step works on (for the thread policy); large by default."""
+        return THREADS_SIZE
+
+    def run(
+        self, n: int | None = None, progress: bool = True, threads: int | str | None = "auto"
+    ) -> dict[str, float]:
+        """Run ``n`` steps (default: up to ``config.steps``); returns ``result()``.
+
+        The tqdm bar shows only when ``progress`` and stderr is a terminal. ``threads`` sets
+        torch's intra-op threads for the run and restores them after (None: leave as is);
+        ``auto`` uses 1 thread when ``size_hint()`` is below 10⁴ (measured for soups: 28–100×
+        faster on a busy 2-core machine) and torch's default above.
+        """
+        if n is None:
+            n = max(self.config.steps - self.steps, 0)
+        old = torch.get_num_threads()
+        if threads == "auto":
+            threads = 1 if self.size_hint() < THREADS_SIZE else None
+        if threads is not None:
+            torch.set_num_threads(int(threads))
+        try:
+            bar = tqdm(range(n), desc=self.kind, unit=self.unit, disable=not progress or not _tty())
+            for _ in bar:
+                self.step()
+        finally:
+            torch.set_num_threads(old)
+        return self.result()
+
+    def result(self) -> dict[str, float]:
+        """The figures printed after a run (default: the latest scalar observables)."""
+        return {k: float(v) for k, v in self.observables.items() if np.ndim(v) == 0}
+
+    def provenance(self) -> dict[str, str]:
+        """Digests of user code the model runs (name → digest); resume refuses a change."""
+        return {}
+
+    def restore_history(self, history: dict[str, list[Any]]) -> None:
+        """Receive the recorded per-step history on resume (the soup refills its collector)."""
+
+
+def _tty() -> bool:
+    return bool(getattr(sys.stderr, "isatty", lambda: False)())
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One whitelist entry: the config class and the model class of a kind."""
+
+    name: str
+    config: type
+    model: type
+
+
+KINDS: dict[str, Kind] = {}
+
+
+def register_kind(name: str, config: type, model: type) -> Kind:
+    """Add a kind to the whitelist (from code only; never from a name read from a file)."""
+    if getattr(model, "kind", None) != name:
+        raise ConfigError(f"model class {model.__name__} must set kind = {name!r}")
+    KINDS[name] = Kind(name, config, model)
+    return KINDS[name]
+
+
+def get_kind(name: object, *, where: str = "") -> Kind:
+    """The whitelist entry of ``name``; an unknown kind raises with a suggestion."""
+    _load_builtin_kinds()
+    if isinstance(name, str) and name in KINDS:
+        return KINDS[name]
+    close = difflib.get_close_matches(str(name), list(KINDS), n=1, cutoff=0.6)
+    hint = f" Did you mean `{close[0]}`?" if close else ""
+    prefix = f"{where}: " if where else ""
+    raise ConfigError(
+        f"{prefix}unknown model kind {name!r}.{hint} Known kinds: {', '.join(sorted(KINDS))}"
+    )
+
+
+def _load_builtin_kinds() -> None:
+    """Import the modules that register the built-in kinds (deferred: they import this one)."""
+    from . import soup  # noqa: F401
+
+
+__all__ = [
+    "KINDS",
+    "Kind",
+    "Layout",
+    "ModelBase",
+    "ModelConfig",
+    "RunnableModel",
+    "Series",
+    "Table",
+    "get_kind",
+    "register_kind",
+]

@@ -1,0 +1,201 @@
+"""The run-file format's one definition: names, version, groups, columns, fills, labels.
+
+The writer (``chemistry/recorder.py``), the reader (``analysis/load.py``) and the test fixtures
+all take these from here, so a name or a fill value exists once (``docs/runfile.md``). It
+lives in ``particles`` because it is the one room both the writer and the reader may import;
+it holds vocabulary and the one function that opens an HDF5 file and says, in one line, why it
+cannot (missing, foreign, truncated, locked, damaged).
+
+Version history: 1 (soups only, operator names as a JSON list), 2 (model kinds; operator
+codes as a JSON object; ``/connectivity/organism_sizes``; the resolved operator schedule and
+rule digests in the spec). Readers accept every version in ``READABLE_VERSIONS``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import SnapshotError
+
+FORMAT = "neurosoup-run"
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+CHECKPOINT_FORMAT = "neurosoup-checkpoint"
+CHECKPOINT_VERSION = 2
+
+# ---- groups ----------------------------------------------------------------------------------
+SPEC = "parameters/spec"
+OBSERVABLES = "observables"
+PARTICLES = "particles/all"
+BONDS = "connectivity/bonds"
+ORGANISM_SIZES = "connectivity/organism_sizes"
+EVENTS = "events"
+BIRTHS = "lineage/births"
+DEATHS = "lineage/deaths"
+
+# ---- fills and labels ------------------------------------------------------------------------
+FLOAT_FILL = np.nan
+INT_FILL = -1
+BIRTH_CAUSES = ("seed", "respawn", "offspring")
+DEATH_CAUSES = ("divergent", "zero", "replaced")
+SEED, RESPAWN, OFFSPRING = range(3)  # birth cause codes
+DIVERGENT, ZERO, REPLACED = range(3)  # death cause codes
+
+# ---- columns: (name, dtype) ------------------------------------------------------------------
+EVENT_COLUMNS = (
+    ("tick", np.int64), ("operator", np.int8), ("actor", np.int64), ("counterpart", np.int64),
+    ("changed", np.int64), ("applied", np.bool_),
+)  # fmt: skip
+BIRTH_COLUMNS = (
+    ("uid", np.int64), ("parent_uid", np.int64), ("co_parent_uid", np.int64),
+    ("born_at", np.int64), ("cause", np.int8),
+)  # fmt: skip
+DEATH_COLUMNS = (("uid", np.int64), ("died_at", np.int64), ("cause", np.int8))
+#: the per-slot fields of a particle snapshot besides ``weights``
+SNAPSHOT_FIELDS = (
+    ("uid", np.int64), ("parent_uid", np.int64), ("born_at", np.int64), ("ptype", np.int8),
+)  # fmt: skip
+
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def fill_value(dtype: Any) -> Any:
+    """The fill of a dataset of this dtype: NaN for floats, −1 for ints, False for bools."""
+    kind = np.dtype(dtype).kind
+    if kind == "f":
+        return FLOAT_FILL
+    if kind == "b":
+        return False
+    return INT_FILL
+
+
+def operator_names(attr: Any) -> dict[int, str]:
+    """``/events`` attrs['operators'] → {code: name}; reads v1 lists and v2 objects."""
+    if attr is None:
+        return {}
+    raw = json.loads(attr.decode() if isinstance(attr, bytes) else str(attr))
+    if isinstance(raw, list):
+        return dict(enumerate(str(n) for n in raw))
+    return {int(code): str(name) for code, name in raw.items()}
+
+
+def _has_signature(path: Path) -> bool:
+    """True if an HDF5 superblock signature sits at 0, 512, 1024, … (the spec's offsets)."""
+    size = path.stat().st_size
+    with path.open("rb") as fh:
+        offset = 0
+        while offset + 8 <= size:
+            fh.seek(offset)
+            if fh.read(8) == _HDF5_SIGNATURE:
+                return True
+            offset = 512 if offset == 0 else offset * 2
+    return False
+
+
+def open_h5(path: str | Path, mode: str = "r") -> Any:
+    """Open an HDF5 file, or raise one ``SnapshotError`` line saying why it cannot be.
+
+    Tells apart: a missing file, a file that is not HDF5 at all (foreign), a truncated file
+    (a run killed before its first flush, or a partial copy), a file another process holds
+    locked (a run still writing it) and any other damage.
+    """
+    import h5py  # only the functions that touch files need h5py
+
+    path = Path(path)
+    if not path.is_file():
+        raise SnapshotError(f"{path}: no such file; check the path of the run file")
+    if not _has_signature(path):
+        raise SnapshotError(
+            f"{path}: not an HDF5 file (no HDF5 signature), so not a neurosoup run; pass a file "
+            "written by `neurosoup run --out`"
+        )
+    try:
+        return h5py.File(path, mode)
+    except OSError as exc:
+        text = str(exc)
+        if "truncated file" in text:
+            raise SnapshotError(
+                f"{path}: truncated (the file is shorter than HDF5 says it must be: a run killed "
+                "before its first flush, or an incomplete copy); copy it again or re-run"
+            ) from None
+        if "unable to lock file" in text or getattr(exc, "errno", None) == 11:
+            raise SnapshotError(
+                f"{path}: locked by another process (a run still writing it?); wait for it to "
+                "finish, or analyse a copy of the file"
+            ) from None
+        raise SnapshotError(
+            f"{path}: damaged HDF5 file ({text.split('(')[-1].rstrip(')') or text}); restore it "
+            "from a copy or re-run the scenario"
+        ) from None
+
+
+def check_root(file: Any, path: str | Path) -> tuple[int, str]:
+    """Check the root attributes of an open run file; returns (format_version, kind)."""
+    attrs = file.attrs
+    fmt = attrs.get("format")
+    fmt = fmt.decode() if isinstance(fmt, bytes) else fmt
+    if fmt != FORMAT:
+        raise SnapshotError(
+            f"{path}: an HDF5 file but not a neurosoup run (root attribute format={fmt!r}, "
+            f"expected {FORMAT!r}); pass a file written by `neurosoup run --out`"
+        )
+    version = attrs.get("format_version")
+    if version is None:
+        raise SnapshotError(
+            f"{path}: group / is damaged (no format_version attribute); re-run the scenario"
+        )
+    if int(version) > FORMAT_VERSION:
+        raise SnapshotError(
+            f"{path}: run file format_version {int(version)} is newer than this neurosoup "
+            f"(knows <= {FORMAT_VERSION}); upgrade neurosoup to read it"
+        )
+    kind = attrs.get("kind", "soup")
+    return int(version), kind.decode() if isinstance(kind, bytes) else str(kind)
+
+
+def read_spec(file: Any, path: str | Path) -> dict[str, Any]:
+    """The JSON spec of an open run file (``/parameters/spec``), checked to be an object."""
+    if SPEC not in file:
+        raise SnapshotError(f"{path}: group /{SPEC} is damaged (missing); re-run the scenario")
+    try:
+        raw = file[SPEC][()]
+        spec = json.loads(raw.decode() if isinstance(raw, bytes) else str(raw))
+    except (OSError, ValueError) as exc:
+        raise SnapshotError(
+            f"{path}: group /{SPEC} is damaged (not JSON: {exc}); re-run the scenario"
+        ) from None
+    if not isinstance(spec, dict):
+        raise SnapshotError(f"{path}: group /{SPEC} is damaged (JSON is not an object)")
+    return spec
+
+
+__all__ = [
+    "BIRTHS",
+    "BIRTH_CAUSES",
+    "BIRTH_COLUMNS",
+    "BONDS",
+    "CHECKPOINT_FORMAT",
+    "CHECKPOINT_VERSION",
+    "DEATHS",
+    "DEATH_CAUSES",
+    "DEATH_COLUMNS",
+    "EVENTS",
+    "EVENT_COLUMNS",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "OBSERVABLES",
+    "ORGANISM_SIZES",
+    "PARTICLES",
+    "READABLE_VERSIONS",
+    "SNAPSHOT_FIELDS",
+    "SPEC",
+    "check_root",
+    "fill_value",
+    "open_h5",
+    "operator_names",
+    "read_spec",
+]
