@@ -100,7 +100,8 @@ def resume_file(path: str, steps: int | None = None, device: str | None = None,
         raise ConfigError(f"--steps must be an int >= 0, got {steps}")
     file, meta = open_run(path)
     file.close()
-    sc = spec(str(meta.get("scenario")))
+    name = meta.get("scenario")  # None for a model recorded from a script
+    sc = spec(str(name)) if name is not None else ScenarioSpec("(unregistered)", meta["kind"])
     return resume(path, steps, device=device, progress=progress), sc
 
 

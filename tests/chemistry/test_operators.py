@@ -22,6 +22,7 @@ CASES = {
     "melt_in_place": dict(melt_rate=0.5, melt_pairing="per_actor"),
     "melt_offspring": dict(melt_rate=0.6, melt_pairing="per_actor", melt_mode="offspring"),
     "merge": dict(merge_rate=0.4, merge_pairing="per_actor", attack_rate=0.3),
+    "mutate": dict(mutate_rate=0.5, mutate_sigma=0.05, attack_rate=0.3),
     "respawn": dict(attack_rate=0.5, attack_pairing="per_actor", respawn_divergent=True,
                     respawn_zero=True, self_apply_rate=0.2),
 }
@@ -29,7 +30,7 @@ CASES = {
 EXPECTED_OPS = {
     "journal_single_attack": {0}, "collisions": {0, 1, 5}, "learn_from_momentum": {2},
     "epoch_mode": {2}, "melt_in_place": {3}, "melt_offspring": {3}, "merge": {0, 4},
-    "respawn": {0, 5, 6},
+    "mutate": {0, 8}, "respawn": {0, 5, 6},
 }
 
 

@@ -88,3 +88,31 @@ def test_unknown_rule_and_bad_decorator_arguments() -> None:
         pair_rule(0.1, pairing="all")
     with pytest.raises(ConfigError, match="is a built-in operator"):
         pair_rule(0.1, name="attack")(lambda a, t, z: t)
+
+
+def test_rule_params_live_in_the_config_and_resume_refuses_changed_code(tmp_path) -> None:
+    from neurosoup.chemistry.recorder import record, resume
+
+    @pair_rule(0.5, name="test_drift", params={"factor": 0.5})
+    def drift(actor, target, noise, *, factor):
+        return target * factor
+
+    cfg = SoupConfig(n_particles=4, train_steps=0, steps=4, operators=[
+        {"name": "test_drift", "rate": 1.0, "pairing": "per_actor", "factor": 0.25}])
+    soup = Soup(cfg, seed=1)
+    before = soup.store.weights.clone()
+    soup.step()
+    ev = soup.last_events[0]
+    hit = [int(s) for s in range(4) if int(soup.store.uid[s]) in ev.changed[ev.applied].tolist()]
+    torch.testing.assert_close(soup.store.weights[hit], before[hit] * 0.25)  # config, not default
+    path = tmp_path / "drift.h5"
+    record(Soup(cfg, seed=1), path, 2, progress=False)
+
+    @pair_rule(0.5, name="test_drift", params={"factor": 0.5})
+    def drift2(actor, target, noise, *, factor):  # same name, other code
+        return target * factor * 1.0
+
+    with pytest.raises(ConfigError, match="rule `test_drift` changed since the run started"):
+        resume(path, 1, progress=False)
+    with pytest.raises(ConfigError, match="rule parameter|must be a float"):
+        SoupConfig(operators=[{"name": "test_drift", "rate": 0.1, "factor": "big"}])

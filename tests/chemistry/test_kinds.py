@@ -1,0 +1,83 @@
+"""The run machinery is kind-agnostic: a test-only kind records, dies, resumes, is analysed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import h5py
+import numpy as np
+import pytest
+
+from neurosoup.analysis import open_run as analyse
+from neurosoup.chemistry.kinds import get_kind
+from neurosoup.chemistry.recorder import record, resume
+from neurosoup.particles import ConfigError
+from neurosoup.scenarios.cli import main
+from tests.chemistry.toy_kind import Walk, WalkConfig
+from tests.scenarios.helpers import assert_same_file
+
+CHILD = """
+import sys
+from tests.chemistry.toy_kind import Walk, WalkConfig
+from neurosoup.chemistry.recorder import record
+record(Walk(WalkConfig(steps=10_000, sleep=0.01), seed=4), sys.argv[1], progress=False)
+"""
+
+
+def _ckpt_step(path) -> int:
+    try:
+        with h5py.File(f"{path}.ckpt", "r") as f:
+            return int(f.attrs["step"])
+    except (OSError, KeyError):
+        return -1
+
+
+def test_toy_kind_record_sigkill_resume_analyse(tmp_path) -> None:
+    path = tmp_path / "walk.h5"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(path)], env=env,
+                             stderr=subprocess.PIPE)  # fmt: skip
+    deadline = time.monotonic() + 60
+    try:
+        while _ckpt_step(path) < 9:
+            assert child.poll() is None, child.stderr.read().decode()
+            assert time.monotonic() < deadline, "the child run made no progress"
+            time.sleep(0.02)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    step = _ckpt_step(path)
+    end = step + 7
+    walk = resume(path, end - step, progress=False)  # the kind comes from the file
+    assert isinstance(walk, Walk) and walk.steps == end
+    whole = Walk(WalkConfig(steps=10_000, sleep=0.01), seed=4)
+    record(whole, tmp_path / "whole.h5", end, progress=False)
+    assert_same_file(path, tmp_path / "whole.h5")
+    with analyse(path) as run:
+        assert run.kind == "walk" and run.format_version == 2
+        obs = run.observables
+        assert list(obs.index) == list(range(end + 1))
+        assert {"mean", "spread_0", "spread_2"} <= set(obs.columns)
+        np.testing.assert_allclose(obs["mean"].iloc[-1], float(walk.x.mean()))
+
+
+def test_unknown_kind_in_a_file_is_one_line_exit_2(tmp_path, capsys) -> None:
+    path = tmp_path / "walk.h5"
+    record(Walk(WalkConfig(steps=3), seed=1), path, progress=False)
+    with h5py.File(path, "r+") as f:
+        spec = json.loads(f["parameters/spec"][()])
+        spec["kind"], spec["scenario"] = "wakl", "soup/journal-v1"
+        del f["parameters/spec"]
+        f["parameters/spec"] = json.dumps(spec)
+    before = path.read_bytes()
+    assert main(["resume", str(path), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unknown model kind 'wakl'. Did you mean `walk`?" in err
+    assert path.read_bytes() == before, "nothing written"
+    with pytest.raises(ConfigError, match="Known kinds: .*soup"):
+        get_kind("organisn")
