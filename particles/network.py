@@ -104,10 +104,10 @@ class ParticleSpec:
                         f"ParticleSpec.{name} applies to aggregating particles only; "
                         f"leave it at {default!r} for kind {self.kind!r}"
                     )
-        elif self.aggregates < 1 or self.n_weights // self.aggregates < 1:
+        elif self.aggregates < 1:  # then P >= 2·A, so every collection holds >= 2 weights
             raise ConfigError(
-                f"ParticleSpec.aggregates must lie in [1, {self.n_weights}] so that every "
-                f"collection holds a weight, got {self.aggregates}; the 2019 paper used 4"
+                f"ParticleSpec.aggregates must be >= 1 (collections of the weight vector), "
+                f"got {self.aggregates}; the 2019 paper used 4"
             )
 
     @cached_property
