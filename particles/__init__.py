@@ -2,10 +2,12 @@
 
 Map of the package:
     errors.py    NeurosoupError and its subclasses (ConfigError, ShapeError, …)
-    network.py   ParticleSpec: layout of the flat weight vector, unpack, init
+    network.py   ParticleSpec: layout of the flat weight vector, unpack, init; kinds
+    kinds.py     aggregating and recurrent particles (the 2019 paper's other kinds)
     encoding.py  encode_positions: the weightwise position table
     apply.py     apply_weightwise, self_apply, auxiliary application (batched)
-    train.py     self_train_step, learn_from_step, train_pass (batched SGD with momentum)
+    train.py     self_train_step, learn_from_step, train_pass, second_order_step (batched SGD)
+    experiments.py  the 2019 comparison and second-order counts as pure functions
     classify.py  ParticleType, classify, replication_stats / replication_r2
     store.py     ParticleStore (struct of arrays, stable slots) and its Particle views
     runformat.py the run file's vocabulary (names, version, columns, labels) and open_h5
@@ -33,11 +35,13 @@ from .errors import (
     SnapshotError,
     UnknownScenario,
 )
-from .network import ParticleSpec
+from .kinds import aggregate, deaggregate
+from .network import KINDS, ParticleSpec
 from .store import Particle, ParticleStore
-from .train import learn_from_step, self_train_step, train_pass
+from .train import learn_from_step, second_order_step, self_train_step, train_pass
 
 __all__ = [
+    "KINDS",
     "TYPE_LABELS",
     "ConfigError",
     "DependencyNotInstalled",
@@ -50,18 +54,21 @@ __all__ = [
     "ShapeError",
     "SnapshotError",
     "UnknownScenario",
+    "aggregate",
     "apply_auxiliary",
     "apply_weightwise",
     "classify",
     "classify_with_stats",
     "collapsed",
     "count_types",
+    "deaggregate",
     "effective_vector",
     "encode_positions",
     "extracted_weight",
     "learn_from_step",
     "replication_r2",
     "replication_stats",
+    "second_order_step",
     "self_apply",
     "self_train_step",
     "train_pass",

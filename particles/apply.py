@@ -4,6 +4,10 @@ Row i of every function here is particle i acting on row i of its argument; ther
 over particles. Linear particles (the default and every reference) collapse to one row vector
 ``v = W_L ⋯ W_1`` so ``f_A(x) = v·x``; that fast path is exact in real arithmetic and is checked
 against the general layer-by-layer path in the tests.
+
+``apply_weightwise`` and ``self_apply`` work for every particle kind (aggregating and recurrent
+particles dispatch to ``kinds.py``); the auxiliary application and the effective vector are
+weightwise-only and raise ``ConfigError`` for the other kinds.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from torch import Tensor
 
 from .encoding import encode_inputs, encode_positions
 from .errors import ConfigError, ShapeError
+from .kinds import apply_kind, require_weightwise
 from .network import ParticleSpec, check_pair, check_weights
 
 _ACT = {
@@ -44,6 +49,7 @@ def effective_vector(spec: ParticleSpec, actors: Tensor) -> Tensor:
 
     actors: [N, n_weights]. Returns [N, n_inputs].
     """
+    require_weightwise(spec, "effective_vector")
     if not spec.is_linear:
         raise ConfigError(
             f"effective_vector needs a linear particle, got activation {spec.activation!r}"
@@ -68,9 +74,12 @@ def apply_weightwise(
 
     actors, targets: [N, n_weights], same dtype and device. Returns [N, n_weights]; row i is
     actor i applied to target i. No gradient flows. ``fast=False`` forces the layer-by-layer
-    path for linear particles (used to check the fast path).
+    path for linear particles (used to check the fast path). Aggregating and recurrent
+    particles apply their own way (``kinds.apply_kind``), same shapes.
     """
     check_pair(spec, actors, targets, ("actors", "targets"))
+    if spec.kind != "weightwise":
+        return apply_kind(spec, actors, targets)
     with torch.no_grad():
         if spec.is_linear and fast:
             return _apply_linear(spec, actors, targets)
@@ -89,6 +98,7 @@ def apply_auxiliary(spec: ParticleSpec, w: Tensor, x: Tensor) -> Tensor:
     Returns the same shape as x.
     """
     check_weights(spec, w, "w")
+    require_weightwise(spec, "auxiliary application")
     if spec.n_inputs < 5:
         raise ConfigError(
             f"auxiliary application needs a particle with >= 5 inputs, got {spec.name}; "

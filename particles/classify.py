@@ -15,6 +15,7 @@ from torch import Tensor
 from .apply import apply_weightwise, effective_vector
 from .encoding import encode_positions
 from .errors import ConfigError
+from .kinds import kind_images
 from .network import ParticleSpec, check_weights
 
 
@@ -118,6 +119,8 @@ def classify_with_stats(
     """
     check_weights(spec, w, "w")
     _check_epsilon(epsilon)
+    if spec.kind != "weightwise":
+        return _kind_codes_and_stats(spec, w, epsilon, strict)
     with torch.no_grad():
         once, twice = _self_images(spec, w)
         return _codes(w, once, twice, epsilon, strict), _stats(w, once)
@@ -137,6 +140,8 @@ def replication_stats(spec: ParticleSpec, w: Tensor) -> dict[str, Tensor]:
     of a particle are equal).
     """
     check_weights(spec, w, "w")
+    if spec.kind != "weightwise":
+        return _kind_codes_and_stats(spec, w, 1e-5, False)[1]
     with torch.no_grad():
         return _stats(w, apply_weightwise(spec, w, w))
 
@@ -144,3 +149,22 @@ def replication_stats(spec: ParticleSpec, w: Tensor) -> dict[str, Tensor]:
 def replication_r2(spec: ParticleSpec, w: Tensor) -> Tensor:
     """R²_rep = 1 − ρ per particle (1 = perfect replicator). w: [N, P] → [N]."""
     return replication_stats(spec, w)["r2"]
+
+
+def _kind_codes_and_stats(
+    spec: ParticleSpec, w: Tensor, epsilon: float, strict: bool
+) -> tuple[Tensor, dict[str, Tensor]]:
+    """Codes and stats of aggregating and recurrent particles (``science/particles.md`` §9).
+
+    Divergent and zero read the weights; the fixpoint and second-order tests and the stats
+    compare the kind's images (aggregating: aggregates of w, A◁A and A◁(A◁A)).
+    """
+    with torch.no_grad():
+        base, once, twice = kind_images(spec, w)
+        codes = torch.full((w.shape[0],), int(ParticleType.OTHER), dtype=torch.int8)
+        codes = codes.to(w.device)
+        codes[_within(twice - base, epsilon, strict)] = int(ParticleType.SECOND_ORDER)
+        codes[_within(once - base, epsilon, strict)] = int(ParticleType.FIXPOINT)
+        codes[_within(w, epsilon, strict)] = int(ParticleType.ZERO)
+        codes[~torch.isfinite(w).all(dim=1)] = int(ParticleType.DIVERGENT)
+        return codes, _stats(base, once)

@@ -11,6 +11,7 @@ from functools import lru_cache
 import torch
 from torch import Tensor
 
+from .errors import ConfigError
 from .network import ParticleSpec
 
 
@@ -63,6 +64,8 @@ def encode_positions(
     Returns: [n_weights, n_inputs]; column 0 (the weight value) and the auxiliary columns
     are 0, columns 1–3 hold L̂, Ĉ, Ê. A fresh tensor each call (safe to modify).
     """
+    if spec.kind != "weightwise":
+        raise ConfigError(f"{spec.kind} particles have no position encoding; it is weightwise-only")
     return _table(spec).to(dtype=dtype, device=device).clone()
 
 

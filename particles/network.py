@@ -4,6 +4,11 @@ A particle network (PN) is a bias-free MLP ``y = W_L·φ(…φ(W_1·x))`` with o
 weights live in one flat vector ``w [n_weights]``: W1, W2, …, each row-major with row = output
 unit (torch ``Linear`` layout), so weight (layer l, cell c, edge e) sits at
 ``offset[l] + c·in_l + e`` (``science/particles.md`` §1).
+
+Two more kinds from the 2019 paper (§9) share the class: ``aggregating`` (an MLP
+aggregates → aggregates, width ``aggregates`` in and out) and ``recurrent`` (a stack of
+bias-free simple RNN layers, each a kernel K [out, in] then a recurrent matrix R [out, out] in
+the flat vector, 1 input and 1 output per time step). See ``kinds.py``.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from .errors import ConfigError, ShapeError
 ACTIVATIONS = ("linear", "tanh", "sigmoid", "relu", "gelu")
 ENCODINGS = ("global", "per_layer", "alife2019")
 INITS = ("xavier", "torch")
+KINDS = ("weightwise", "aggregating", "recurrent")
+AGGREGATIONS = ("mean", "max")
 FLOAT_DTYPES = (torch.float32, torch.float64)
 
 
@@ -35,6 +42,13 @@ class ParticleSpec:
         activation: φ after every hidden layer: one of ``ACTIVATIONS``.
         encoding: position normalisation: ``global``, ``per_layer`` or ``alife2019``.
         weight_init: ``xavier`` (Glorot-uniform, default) or ``torch`` (U(±1/√fan_in)).
+        kind: ``weightwise`` (default, §1–4), ``aggregating`` or ``recurrent`` (§9). The
+            other kinds ignore positions: leave ``n_inputs``, ``n_outputs`` and ``encoding``
+            at their defaults for them.
+        aggregates: number of aggregates A of an ``aggregating`` particle (its input and
+            output width, 4 in the 2019 paper).
+        aggregation: how an ``aggregating`` particle aggregates a collection: ``mean``
+            (default) or ``max``.
     """
 
     n_inputs: int = 4
@@ -44,9 +58,12 @@ class ParticleSpec:
     activation: str = "linear"
     encoding: str = "global"
     weight_init: str = "xavier"
+    kind: str = "weightwise"
+    aggregates: int = 4
+    aggregation: str = "mean"
 
     def __post_init__(self) -> None:
-        for name in ("n_inputs", "hidden", "n_outputs", "depth"):
+        for name in ("n_inputs", "hidden", "n_outputs", "depth", "aggregates"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ConfigError(f"ParticleSpec.{name} must be an int, got {value!r}")
@@ -67,11 +84,46 @@ class ParticleSpec:
         _check_choice("activation", self.activation, ACTIVATIONS)
         _check_choice("encoding", self.encoding, ENCODINGS)
         _check_choice("weight_init", self.weight_init, INITS)
+        _check_choice("kind", self.kind, KINDS)
+        _check_choice("aggregation", self.aggregation, AGGREGATIONS)
+        self._check_kind_fields()
+
+    def _check_kind_fields(self) -> None:
+        """Fields that belong to one kind must stay at their defaults for the others."""
+        if self.kind != "weightwise":
+            for name, default in (("n_inputs", 4), ("n_outputs", 1), ("encoding", "global")):
+                if getattr(self, name) != default:
+                    raise ConfigError(
+                        f"ParticleSpec.{name} applies to weightwise particles only; "
+                        f"leave it at {default!r} for kind {self.kind!r}"
+                    )
+        if self.kind != "aggregating":
+            for name, default in (("aggregates", 4), ("aggregation", "mean")):
+                if getattr(self, name) != default:
+                    raise ConfigError(
+                        f"ParticleSpec.{name} applies to aggregating particles only; "
+                        f"leave it at {default!r} for kind {self.kind!r}"
+                    )
+        elif self.aggregates < 1:  # then P >= 2·A, so every collection holds >= 2 weights
+            raise ConfigError(
+                f"ParticleSpec.aggregates must be >= 1 (collections of the weight vector), "
+                f"got {self.aggregates}; the 2019 paper used 4"
+            )
 
     @cached_property
     def layer_shapes(self) -> tuple[tuple[int, int], ...]:
-        """(out, in) of each weight matrix, first layer first."""
+        """(out, in) of each weight matrix in flat order, first layer first.
+
+        recurrent: kernel then recurrent matrix of each layer, (h, 1), (h, h), (h, h), (h, h),
+        …, (1, h), (1, 1).
+        """
         h = self.hidden
+        if self.kind == "aggregating":
+            a = self.aggregates
+            return ((h, a),) + ((h, h),) * (self.depth - 2) + ((a, h),)
+        if self.kind == "recurrent":
+            sizes = [(h, 1)] + [(h, h)] * (self.depth - 2) + [(1, h)]
+            return tuple(m for out, n_in in sizes for m in ((out, n_in), (out, out)))
         return ((h, self.n_inputs),) + ((h, h),) * (self.depth - 2) + ((self.n_outputs, h),)
 
     @cached_property
@@ -95,7 +147,11 @@ class ParticleSpec:
 
     @property
     def name(self) -> str:
-        """Short architecture label such as ``4-2-1``."""
+        """Short label: ``4-2-1``, ``aggregating 4-2-4``, ``recurrent 1-2-1``."""
+        if self.kind == "aggregating":
+            return f"aggregating {self.aggregates}-{self.hidden}-{self.aggregates}"
+        if self.kind == "recurrent":
+            return f"recurrent 1-{self.hidden}-1"
         return f"{self.n_inputs}-{self.hidden}-{self.n_outputs}"
 
     def unpack(self, w: Tensor) -> list[Tensor]:
@@ -143,13 +199,31 @@ class ParticleSpec:
         """The hand-made perfect fixpoint: W_l[0, 0] = 1 in every layer, all else 0.
 
         Then f(x) = x₀, so self-application returns w exactly. Returns [n, n_weights].
+        recurrent: K_l[0, 0] = 1, every recurrent matrix 0, so the output sequence is the input.
+        aggregating particles have none (a rank-h map of A aggregates): ConfigError.
         """
+        if self.kind == "aggregating":
+            raise ConfigError(
+                "aggregating particles have no hand-made perfect fixpoint; "
+                "use kind 'weightwise' or 'recurrent'"
+            )
+        offsets = self.offsets[0::2] if self.kind == "recurrent" else self.offsets
         w = torch.zeros(n, self.n_weights, dtype=dtype)
-        w[:, list(self.offsets)] = 1.0
+        w[:, list(offsets)] = 1.0
         return w
 
     def to_dict(self) -> dict[str, int | str]:
-        """JSON-ready fields."""
+        """JSON-ready fields; ``ParticleSpec(**spec.to_dict()) == spec``.
+
+        A weightwise spec writes exactly the fields it always wrote (no ``kind``), so stored
+        configs of existing runs stay byte-identical; other kinds write ``kind`` and their own
+        fields instead of the weightwise-only ones.
+        """
+        if self.kind == "aggregating":
+            extra = {"aggregates": self.aggregates, "aggregation": self.aggregation}
+            return {**self._common(), **extra}
+        if self.kind == "recurrent":
+            return self._common()
         return {
             "n_inputs": self.n_inputs,
             "hidden": self.hidden,
@@ -157,6 +231,15 @@ class ParticleSpec:
             "depth": self.depth,
             "activation": self.activation,
             "encoding": self.encoding,
+            "weight_init": self.weight_init,
+        }
+
+    def _common(self) -> dict[str, int | str]:
+        return {
+            "kind": self.kind,
+            "hidden": self.hidden,
+            "depth": self.depth,
+            "activation": self.activation,
             "weight_init": self.weight_init,
         }
 

@@ -4,6 +4,10 @@ One step minimises Σ_p L_p over all particles, so each particle's gradient is e
 gradient: L_p = mean_k (f_p(x_k(w̄)) − w̄_k)², inputs and targets rebuilt from w̄ and detached.
 Linear particles use a closed-form gradient through the chain v = W_L ⋯ W_1 (no autograd);
 other activations use batched autograd. Both paths are checked against each other in the tests.
+
+Aggregating and recurrent particles (``kinds.py``) train toward their own targets by batched
+autograd through the same SGD update. ``second_order_step`` trains weightwise particles toward
+a 2-cycle (§9).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from torch import Tensor
 from .apply import forward
 from .encoding import encode_positions
 from .errors import ConfigError, ShapeError
+from .kinds import kind_gradient, require_weightwise
 from .network import ParticleSpec, check_pair, check_weights
 
 Rate = float | Tensor
@@ -136,8 +141,11 @@ def _full_step(
     mu_t = _rate(momentum, n, w, "momentum", allow_zero=True)
     _check_buf(buf, w)
     data = data.detach()
-    pos = encode_positions(spec, dtype=w.dtype, device=w.device)[None]
-    grad, loss = gradient(spec, w.detach(), data, pos, data, analytic=analytic)
+    if spec.kind != "weightwise":
+        grad, loss = kind_gradient(spec, w.detach(), data)
+    else:
+        pos = encode_positions(spec, dtype=w.dtype, device=w.device)[None]
+        grad, loss = gradient(spec, w.detach(), data, pos, data, analytic=analytic)
     w_new, buf = _sgd(w.detach(), grad, lr_t, mu_t, buf)
     return w_new, loss, buf
 
@@ -155,6 +163,8 @@ def self_train_step(
 
     w: [N, P]; lr, momentum: scalars or [N]; buf: [N, P] momentum buffer or None.
     Returns (w_new [N, P], loss [N] before the step, buf). ``w`` is not modified.
+    Aggregating particles pull their A outputs toward the aggregates of their own weights,
+    recurrent ones their output sequence toward w (autograd; ``analytic`` is ignored).
     """
     check_weights(spec, w, "w")
     return _full_step(spec, w, w, lr, momentum, buf, analytic)
@@ -197,8 +207,13 @@ def train_pass(
     learn-from), fixed at the start of the pass. w, data: [N, P]; order: optional [N, P]
     permutation per particle (drawn from ``generator`` otherwise).
     Returns (w_new, mean per-sample loss [N], buf).
+
+    Aggregating and recurrent particles see one sample per pass (the aggregates, or the whole
+    sequence), so a pass is one step (as Keras ``fit`` on one sample); the generator is unused.
     """
     check_pair(spec, w, data, ("w", "data"))
+    if spec.kind != "weightwise":
+        return _full_step(spec, w, data, lr, momentum, buf, analytic)
     n, p = w.shape
     lr_t = _rate(lr, n, w, "lr", allow_zero=False)
     mu_t = _rate(momentum, n, w, "momentum", allow_zero=True)
@@ -219,3 +234,53 @@ def train_pass(
         w, buf = _sgd(w, grad, lr_t, mu_t, buf)
     return w, total / p, buf
 
+
+
+def second_order_step(
+    spec: ParticleSpec,
+    w: Tensor,
+    lr: Rate,
+    *,
+    momentum: Rate = 0.0,
+    buf: Tensor | None = None,
+) -> tuple[Tensor, Tensor, Tensor | None]:
+    """One full-batch step toward a 2-cycle (the journal's ``SecondaryNet``, §9).
+
+    Minimises L = MSE(f(w̄), −w̄) + MSE(f(f(w̄)), w̄) per particle, f = A◁· with A's current
+    weights, w̄ = w detached at the start of the step. The first application reads the
+    encoding x_k(w̄); the second reads a fresh encoding whose weight column is the first
+    output y = f(w̄) *itself*, so the gradient flows through y into the second application as
+    well as through A's weights directly (journal code). Positions and targets are constants.
+    Batched autograd, Σ_p L_p, so each particle's gradient is its solo gradient.
+
+    A particle whose weights are non-finite does not train: its weights and momentum row stay
+    as they were (the step that made it non-finite is kept, so ``classify`` calls it divergent),
+    and rows never mix, so its NaN cannot reach the others. Weightwise particles only.
+
+    w: [N, P]; lr, momentum: scalars or [N]; buf: [N, P] or None.
+    Returns (w_new [N, P], loss [N] before the step, buf).
+    """
+    check_weights(spec, w, "w")
+    require_weightwise(spec, "second_order_step")
+    n = w.shape[0]
+    lr_t = _rate(lr, n, w, "lr", allow_zero=False)
+    mu_t = _rate(momentum, n, w, "momentum", allow_zero=True)
+    _check_buf(buf, w)
+    w0 = w.detach()
+    pos = encode_positions(spec, dtype=w.dtype, device=w.device)  # [P, i], column 0 zero
+    x1 = pos.expand(n, -1, -1).clone()
+    x1[:, :, 0] = w0
+    rest = pos[None, :, 1:].expand(n, -1, -1)
+    with torch.enable_grad():
+        wp = w0.clone().requires_grad_(True)
+        once = forward(spec, wp, x1)  # [N, P]
+        twice = forward(spec, wp, torch.cat([once[:, :, None], rest], dim=2))
+        loss = ((once + w0) ** 2).mean(dim=1) + ((twice - w0) ** 2).mean(dim=1)
+        (grad,) = torch.autograd.grad(loss.sum(), wp)
+    live = torch.isfinite(w0).all(dim=1)[:, None]  # [N, 1]
+    grad = torch.where(live, grad, torch.zeros_like(grad))
+    w_new, new_buf = _sgd(w0, grad, lr_t, mu_t, buf)
+    w_new = torch.where(live, w_new, w0)
+    if new_buf is not None:
+        new_buf = torch.where(live, new_buf, buf if buf is not None else torch.zeros_like(w0))
+    return w_new, loss.detach(), new_buf
