@@ -8,6 +8,7 @@ Map of the package:
     train.py     self_train_step, learn_from_step, train_pass (batched SGD with momentum)
     classify.py  ParticleType, classify, replication_stats / replication_r2
     store.py     ParticleStore (struct of arrays, stable slots) and its Particle views
+    organism.py  OrganismNetwork (every edge a particle), OrganismType, re-substitution
     serann/      SeRANN genotypes, grammar, RiboAE and the safe program interpreter
 """
 
@@ -32,15 +33,20 @@ from .errors import (
     UnknownScenario,
 )
 from .network import ParticleSpec
+from .organism import ORGANISM_TYPE_LABELS, OrganismMLP, OrganismNetwork, OrganismType
 from .store import Particle, ParticleStore
 from .train import learn_from_step, self_train_step, train_pass
 
 __all__ = [
+    "ORGANISM_TYPE_LABELS",
     "TYPE_LABELS",
     "ConfigError",
     "DependencyNotInstalled",
     "InvalidRuleError",
     "NeurosoupError",
+    "OrganismMLP",
+    "OrganismNetwork",
+    "OrganismType",
     "Particle",
     "ParticleSpec",
     "ParticleStore",
