@@ -11,6 +11,7 @@ Map of the package:
     classify.py  ParticleType, classify, replication_stats / replication_r2
     store.py     ParticleStore (struct of arrays, stable slots) and its Particle views
     runformat.py the run file's vocabulary (names, version, columns, labels) and open_h5
+    organism.py  OrganismNetwork (every edge a particle), OrganismType, re-substitution
     serann/      SeRANN genotypes, grammar, RiboAE and the safe program interpreter
 """
 
@@ -36,17 +37,23 @@ from .errors import (
     UnknownScenario,
 )
 from .kinds import aggregate, deaggregate
-from .network import KINDS, ParticleSpec
+from .network import KINDS as PARTICLE_KINDS
+from .network import ParticleSpec
+from .organism import ORGANISM_TYPE_LABELS, OrganismMLP, OrganismNetwork, OrganismType
 from .store import Particle, ParticleStore
 from .train import learn_from_step, second_order_step, self_train_step, train_pass
 
 __all__ = [
-    "KINDS",
+    "ORGANISM_TYPE_LABELS",
+    "PARTICLE_KINDS",
     "TYPE_LABELS",
     "ConfigError",
     "DependencyNotInstalled",
     "InvalidRuleError",
     "NeurosoupError",
+    "OrganismMLP",
+    "OrganismNetwork",
+    "OrganismType",
     "Particle",
     "ParticleSpec",
     "ParticleStore",

@@ -79,5 +79,5 @@ def test_unknown_kind_in_a_file_is_one_line_exit_2(tmp_path, capsys) -> None:
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unknown model kind 'wakl'. Did you mean `walk`?" in err
     assert path.read_bytes() == before, "nothing written"
-    with pytest.raises(ConfigError, match="Known kinds: .*soup"):
+    with pytest.raises(ConfigError, match=r"Known kinds: .*soup"):
         get_kind("organisn")

@@ -114,5 +114,5 @@ def test_rule_params_live_in_the_config_and_resume_refuses_changed_code(tmp_path
 
     with pytest.raises(ConfigError, match="rule `test_drift` changed since the run started"):
         resume(path, 1, progress=False)
-    with pytest.raises(ConfigError, match="rule parameter|must be a float"):
+    with pytest.raises(ConfigError, match=r"rule parameter|must be a float"):
         SoupConfig(operators=[{"name": "test_drift", "rate": 0.1, "factor": "big"}])

@@ -1,0 +1,490 @@
+"""Training an organism network on a task while its particles self-train (model kind ``organism``).
+
+``science/organism.md``, *Training schedule*. One model step = one epoch. For each batch:
+
+1. self-replication phase (skipped until the train-to-task-first latch opens):
+   ``st_steps_per_batch`` self-train steps of all particles at once, with a *fresh*
+   SGD(lr, momentum) buffer per batch; loss = Σ_particles mean_i (PN(enc_i) − w_i)²;
+2. one step of the *persistent* task SGD(lr, momentum) over all particle parameters.
+
+Every particle update is one batched tensor expression over the ``[N, P]`` stack: the gradient
+of particle n depends only on particle n, and SGD is elementwise, so this is identical to
+independent per-particle optimizers. Validation (types, metrics) runs after steps divisible by
+``validate_every``, after the last planned step, and at step 0 (the initial organism).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import mesa
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from neurosoup.particles import (
+    ORGANISM_TYPE_LABELS,
+    ConfigError,
+    OrganismNetwork,
+    OrganismType,
+    ParticleSpec,
+    self_train_step,
+)
+from neurosoup.particles.organism import ON_ACTIVATIONS, ON_RESIDUALS
+
+from .rng import RunRng, check_seed, resolve_device
+from .tasks import FASHION_MNIST_DIR, NATIVE_SHAPES, TASKS, AdditionTask, ImageTask, load_images
+
+OBSERVABLES = (
+    "count_divergent",
+    "count_zero",
+    "count_sr",
+    "count_f",
+    "sr_loss",
+    "task_loss",
+    "train_metric",
+    "test_metric",
+)
+SNAPSHOT_ARRAYS = ("weights", "ptype", "uid")
+
+# What the paper / the science doc report, printed beside a run's result by ``summary``.
+REFERENCE = {
+    "addition": "paper: 18/18 PN_SR, MAE ≈ 1e-7 (public code, seed 0: 1.4e-7 at 10 ST, "
+    "8.1e-8 at 25 ST)",
+    "digits": "science doc (dense re-implementation, 100 epochs): test acc 0.90-0.92, "
+    "PN_SR 40-46 of 395; not comparable with the paper's MNIST",
+    "fashion_mnist": "science doc (100 epochs, train-first 0.7): test acc 0.785, 41/1200 PN_SR",
+    "mnist5k": "paper (full MNIST, 200 epochs): test acc > 0.8, ≈25 % PN_SR; "
+    "the 5k subset is not comparable",
+}
+
+
+# ---- config ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class OrganismConfig:
+    """Everything that defines an organism training run (frozen, validated, JSON round-trip).
+
+    Attributes:
+        task: ``addition``, ``digits`` (default), ``fashion_mnist`` or ``mnist5k``.
+        layer_sizes: neuron layer sizes n_0 … n_r; n_0 must equal the task's input size
+            (2 for addition, image_size² or the native H·W for images), n_r its output size.
+        hidden: particle hidden width h (PN 5-h-h-1).
+        activation: ``none`` or ``gelu`` after every hidden neuron layer.
+        residual: ``none`` or ``every``.
+        st_steps_per_batch: self-train steps per batch (0 turns self-replication off).
+        batch_size: samples per batch.
+        n_batches: batches per epoch; None → 50 for addition, every full batch for images.
+        test_size: fresh test pairs per evaluation (addition only).
+        image_size: resize images to image_size × image_size (None: native size).
+        noise_std: σ of Gaussian input noise on every served image (0 = off).
+        train_first: skip self-replication until an epoch's running train accuracy is ≥
+            this (then latched on); None = self-replicate from the start. Images only.
+        lr, momentum: the persistent task SGD.
+        st_lr, st_momentum: the per-batch self-train SGD.
+        epsilon: typing tolerance ε.
+        validate_every: validation period in epochs.
+        data_dir: folder of the Fashion-MNIST IDX files.
+        dtype: ``float32`` or ``float64``.
+        steps: planned epochs; snapshot_every, checkpoint_every: for the run machinery.
+    """
+
+    task: str = "digits"
+    layer_sizes: tuple[int, ...] = (64, 5, 5, 10)
+    hidden: int = 5
+    activation: str = "none"
+    residual: str = "none"
+    st_steps_per_batch: int = 10
+    batch_size: int = 100
+    n_batches: int | None = None
+    test_size: int = 1000
+    image_size: int | None = None
+    noise_std: float = 0.0
+    train_first: float | None = 0.85
+    lr: float = 0.004
+    momentum: float = 0.9
+    st_lr: float = 0.004
+    st_momentum: float = 0.9
+    epsilon: float = 1e-5
+    validate_every: int = 3
+    data_dir: str = FASHION_MNIST_DIR
+    dtype: str = "float32"
+    steps: int = 100
+    snapshot_every: int = 3
+    checkpoint_every: int = 10
+
+    def __post_init__(self) -> None:
+        if isinstance(self.layer_sizes, list):
+            object.__setattr__(self, "layer_sizes", tuple(self.layer_sizes))
+        _choice("task", self.task, TASKS)
+        _choice("activation", self.activation, ON_ACTIVATIONS)
+        _choice("residual", self.residual, ON_RESIDUALS)
+        _choice("dtype", self.dtype, ("float32", "float64"))
+        _int("hidden", self.hidden, 1)
+        _int("st_steps_per_batch", self.st_steps_per_batch, 0)
+        _int("batch_size", self.batch_size, 1)
+        _int("test_size", self.test_size, 1)
+        _int("validate_every", self.validate_every, 1)
+        _int("steps", self.steps, 0)
+        _int("snapshot_every", self.snapshot_every, 1)
+        _int("checkpoint_every", self.checkpoint_every, 1)
+        if self.n_batches is not None:
+            _int("n_batches", self.n_batches, 1)
+        if self.image_size is not None:
+            _int("image_size", self.image_size, 1)
+            if self.task == "addition":
+                raise ConfigError("image_size applies to image tasks only; set it to None")
+        for name in ("lr", "st_lr", "epsilon"):
+            _number(name, getattr(self, name), positive=True)
+        for name in ("momentum", "st_momentum", "noise_std"):
+            _number(name, getattr(self, name), positive=False)
+        if self.task == "addition" and self.noise_std != 0:
+            raise ConfigError("noise_std applies to image tasks only; set it to 0")
+        if self.train_first is not None:
+            _number("train_first", self.train_first, positive=True)
+            if self.task == "addition":
+                raise ConfigError(
+                    "train_first is a train-accuracy threshold for image tasks; "
+                    "set it to None for addition"
+                )
+            if self.train_first > 1:
+                raise ConfigError(f"train_first is an accuracy in (0, 1], got {self.train_first}")
+        if not isinstance(self.layer_sizes, tuple) or len(self.layer_sizes) < 2:
+            raise ConfigError(f"layer_sizes must list >= 2 sizes, got {self.layer_sizes!r}")
+        for n in self.layer_sizes:
+            _int("every layer size", n, 1)
+        n_in, n_out = self.io_sizes
+        if self.layer_sizes[0] != n_in or self.layer_sizes[-1] != n_out:
+            raise ConfigError(
+                f"layer_sizes {list(self.layer_sizes)} do not fit the {self.task} task: it needs "
+                f"{n_in} inputs and {n_out} outputs, e.g. {[n_in, *self.layer_sizes[1:-1], n_out]}"
+            )
+
+    @property
+    def io_sizes(self) -> tuple[int, int]:
+        """(inputs, outputs) the task needs."""
+        if self.task == "addition":
+            return 2, 1
+        h, w = NATIVE_SHAPES[self.task]
+        if self.image_size is not None:
+            h = w = self.image_size
+        return h * w, 10
+
+    @property
+    def particle(self) -> ParticleSpec:
+        """The particle spec, ``ParticleSpec(5, hidden, 1)``."""
+        return ParticleSpec(5, self.hidden, 1)
+
+    def replace(self, **changes: Any) -> OrganismConfig:
+        """A copy with some fields changed (validated like ``from_dict``)."""
+        return OrganismConfig.from_dict({**self.to_dict(), **changes})
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (``layer_sizes`` as a list)."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        out["layer_sizes"] = list(self.layer_sizes)
+        return out
+
+    def to_json(self) -> str:
+        """The config as a JSON string."""
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> OrganismConfig:
+        """Build a config from ``to_dict`` output; unknown keys raise with a suggestion."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"an organism config must be a mapping, got {type(data).__name__}")
+        for key in data:
+            if key not in CONFIG_KEYS:
+                close = difflib.get_close_matches(str(key), CONFIG_KEYS, n=1, cutoff=0.6)
+                hint = f" Did you mean `{close[0]}`?" if close else ""
+                raise ConfigError(
+                    f"unknown organism setting `{key}`.{hint} "
+                    f"Known settings: {', '.join(CONFIG_KEYS)}"
+                )
+        kwargs = dict(data)
+        if isinstance(kwargs.get("layer_sizes"), list):
+            kwargs["layer_sizes"] = tuple(kwargs["layer_sizes"])
+        return cls(**kwargs)
+
+    @classmethod
+    def from_json(cls, text: str) -> OrganismConfig:
+        """Inverse of ``to_json``."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"organism config is not valid JSON ({exc})") from None
+        return cls.from_dict(data)
+
+
+CONFIG_KEYS = tuple(f.name for f in dataclasses.fields(OrganismConfig))
+
+
+def _choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        close = difflib.get_close_matches(str(value), allowed, n=1, cutoff=0.6)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(f"unknown {name} {value!r}; expected one of {allowed}.{hint}")
+
+
+def _int(name: str, value: object, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"{name} must be an int >= {minimum}, got {value!r}")
+
+
+def _number(name: str, value: object, *, positive: bool) -> None:
+    ok = not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+    if not ok or (value <= 0 if positive else value < 0):
+        relation = "> 0" if positive else ">= 0"
+        raise ConfigError(f"{name} must be a finite number {relation}, got {value!r}")
+
+
+# ---- the batched kernels of one batch ----------------------------------------------------
+def self_train_phase(
+    spec: ParticleSpec, w: Tensor, steps: int, lr: float, momentum: float
+) -> tuple[Tensor, Tensor]:
+    """``steps`` self-train steps of every particle with a fresh SGD buffer.
+
+    w: [N, P]. Returns (w_new [N, P], per-particle loss [N] at the last step, before it).
+    """
+    buf, loss = None, None
+    for _ in range(steps):
+        w, loss, buf = self_train_step(spec, w, lr, momentum=momentum, buf=buf)
+    assert loss is not None
+    return w, loss
+
+
+def task_loss(out: Tensor, y: Tensor, kind: str) -> Tensor:
+    """MSE (addition) or cross-entropy (images), averaged over the batch."""
+    return F.mse_loss(out, y) if kind == "mse" else F.cross_entropy(out, y)
+
+
+def task_step(
+    net: OrganismNetwork,
+    w: Tensor,
+    buf: Tensor | None,
+    x: Tensor,
+    y: Tensor,
+    loss_kind: str,
+    lr: float,
+    momentum: float,
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """One step of the persistent task SGD (torch's rule: b ← μb + g, w ← w − lr·b).
+
+    w: [N, P]; buf: [N, P] or None (first step: b = g). Returns (w_new, buf, loss, out), the
+    loss and outputs [B, n_r] before the step.
+    """
+    with torch.enable_grad():
+        wl = w.detach().requires_grad_(True)
+        out = net.evaluate(wl, x)
+        loss = task_loss(out, y, loss_kind)
+        (grad,) = torch.autograd.grad(loss, wl)
+    buf = grad if buf is None else momentum * buf + grad
+    return w.detach() - lr * buf, buf, loss.detach(), out.detach()
+
+
+def make_task(config: OrganismConfig, dtype: torch.dtype, device: torch.device):
+    """The task a config trains on (images are loaded here, offline)."""
+    if config.task == "addition":
+        n_batches = 50 if config.n_batches is None else config.n_batches
+        return AdditionTask(n_batches, config.batch_size, config.test_size, dtype=dtype,
+                            device=device)  # fmt: skip
+    data = load_images(config.task, image_size=config.image_size, data_dir=config.data_dir)
+    return ImageTask(data, config.batch_size, config.n_batches, config.noise_std, dtype=dtype,
+                     device=device)  # fmt: skip
+
+
+# ---- the model kind ----------------------------------------------------------------------
+class OrganismTraining(mesa.Model):
+    """Model kind ``organism``: one ``step()`` = one epoch of the alternating schedule.
+
+    Attributes:
+        network: the ``OrganismNetwork`` (its store is current after every step).
+        observables: the pinned ``OBSERVABLES`` on validation steps (and step 0), else {}.
+        st_on: the train-to-task-first latch (True once self-replication runs).
+    """
+
+    kind: ClassVar[str] = "organism"
+
+    def __init__(
+        self,
+        config: OrganismConfig,
+        seed: int = 0,
+        device: torch.device | str | None = None,
+        *,
+        scenario: str | None = None,
+    ) -> None:
+        if not isinstance(config, OrganismConfig):
+            raise ConfigError(f"config must be an OrganismConfig, got {type(config).__name__}")
+        dev = resolve_device(device)
+        rngs = RunRng.from_seed(check_seed(seed), dev)
+        super().__init__(rng=rngs.numpy)
+        self.config, self.seed, self.device, self.rngs = config, int(seed), dev, rngs
+        self.scenario = scenario
+        self.dtype = torch.float64 if config.dtype == "float64" else torch.float32
+        self.task = make_task(config, self.dtype, dev)
+        self.network = OrganismNetwork(
+            config.layer_sizes,
+            config.hidden,
+            config.activation,
+            config.residual,
+            generator=rngs.torch,
+            dtype=self.dtype,
+            device=dev,
+        )
+        self.spec = self.network.spec
+        self.task_buf: Tensor | None = None
+        self.st_on = config.train_first is None
+        self.ptype, self._typed_at = self.network.classify(config.epsilon), 0
+        self.last_epoch: dict[str, float] = {}
+        self.observables: dict[str, float] = {}
+        self._validate(None)
+
+    # ---- the epoch -----------------------------------------------------------------------
+    def step(self) -> None:
+        """One epoch (Mesa's wrapper has already incremented ``self.steps``)."""
+        cfg, net, gen = self.config, self.network, self.rngs.torch
+        w, buf = net.store.weights, self.task_buf
+        sr_losses, task_losses, scores, n_seen = [], [], [], 0
+        st_on = self.st_on and cfg.st_steps_per_batch > 0
+        for x, y in self.task.batches(gen):
+            if st_on:
+                w, loss = self_train_phase(
+                    self.spec, w, cfg.st_steps_per_batch, cfg.st_lr, cfg.st_momentum
+                )
+                sr_losses.append(loss.mean())
+            w, buf, loss, out = task_step(
+                net, w, buf, x, y, self.task.loss, cfg.lr, cfg.momentum
+            )
+            task_losses.append(loss)
+            scores.append(self.task.score(out, y).sum())
+            n_seen += x.shape[0]
+        net.store.weights = w.detach().contiguous()
+        net.store.ptype[:] = -1
+        self.task_buf = buf
+        train_metric = float(torch.stack(scores).sum()) / n_seen
+        epoch = {
+            "task_loss": float(torch.stack(task_losses).mean()),
+            "train_metric": train_metric,
+            "sr_loss": float(torch.stack(sr_losses).mean()) if sr_losses else self._sr_loss(),
+        }
+        self.last_epoch = epoch
+        if not self.st_on and cfg.train_first is not None and train_metric >= cfg.train_first:
+            self.st_on = True  # latched from the next epoch on
+        if self.steps % cfg.validate_every == 0 or self.steps == cfg.steps:
+            self._validate(epoch)
+        else:
+            self.observables = {}
+
+    def _sr_loss(self) -> float:
+        """Mean over particles of the current self-train loss (no training)."""
+        w = self.network.store.weights
+        _, loss, _ = self_train_step(self.spec, w, self.config.st_lr)
+        return float(loss.mean())
+
+    def _validate(self, epoch: dict[str, float] | None) -> None:
+        """Types, test metric and the epoch's metrics → ``observables``."""
+        self.ptype, self._typed_at = self.network.classify(self.config.epsilon), self.steps
+        counts = torch.bincount(self.ptype.long().cpu(), minlength=len(OrganismType))
+        obs = {f"count_{label}": float(counts[i]) for i, label in enumerate(ORGANISM_TYPE_LABELS)}
+        gen = self.rngs.torch
+        x_test, y_test = self.task.test_set(gen)
+        with torch.no_grad():
+            out = self.network(x_test)
+            if epoch is None:  # step 0: no epoch yet; measure on the training data
+                x_tr, y_tr = self.task.train_set(gen)
+                out_tr = self.network(x_tr)
+                epoch = {
+                    "task_loss": float(task_loss(out_tr, y_tr, self.task.loss)),
+                    "train_metric": float(self.task.score(out_tr, y_tr).mean()),
+                    "sr_loss": self._sr_loss(),
+                }
+        obs["sr_loss"] = epoch["sr_loss"]
+        obs["task_loss"] = epoch["task_loss"]
+        obs["train_metric"] = epoch["train_metric"]
+        obs["test_metric"] = float(self.task.score(out, y_test).mean())
+        self.observables = obs
+
+    # ---- run-machinery protocol ----------------------------------------------------------
+    def snapshot(self) -> dict[str, np.ndarray]:
+        """Particle weights [N, P], types [N] int8 (``OrganismType``) and uids [N] int64."""
+        net = self.network
+        if self._typed_at != self.steps:
+            self.ptype, self._typed_at = net.classify(self.config.epsilon), self.steps
+        return {
+            "weights": net.store.weights.detach().cpu().numpy().copy(),
+            "ptype": self.ptype.cpu().numpy().astype(np.int8),
+            "uid": net.store.uid.cpu().numpy().astype(np.int64),
+        }
+
+    def state(self) -> dict[str, Any]:
+        """Everything needed to continue exactly: weights, task momentum, RNG, latch."""
+        buf = self.task_buf
+        return {
+            "epoch": int(self.steps),
+            "store": self.network.store.state_dict(),
+            "has_task_buf": buf is not None,
+            "task_buf": (buf if buf is not None else torch.zeros(0)).cpu().numpy().copy(),
+            "st_on": bool(self.st_on),
+            "rng": self.rngs.state(),
+            "observables": json.dumps(self.observables),
+            "last_epoch": json.dumps(self.last_epoch),
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        """Continue from ``state()`` output (same config, seed and device type)."""
+        from neurosoup.particles import ParticleStore
+
+        self.steps = int(state["epoch"])
+        self.network.store = ParticleStore.from_state(self.spec, state["store"], self.device)
+        buf = np.asarray(state["task_buf"])
+        self.task_buf = (
+            torch.as_tensor(buf).to(device=self.device, dtype=self.dtype).clone()
+            if bool(state["has_task_buf"])
+            else None
+        )
+        self.st_on = bool(state["st_on"])
+        self.rngs.restore(state["rng"])
+        self.observables = json.loads(state["observables"])
+        self.last_epoch = json.loads(state["last_epoch"])
+        self.ptype, self._typed_at = self.network.classify(self.config.epsilon), self.steps
+
+    def counts(self) -> dict[str, int]:
+        """Number of particles per ``OrganismType`` label (current weights)."""
+        codes = self.network.classify(self.config.epsilon)
+        counts = torch.bincount(codes.long().cpu(), minlength=len(OrganismType))
+        return {label: int(counts[i]) for i, label in enumerate(ORGANISM_TYPE_LABELS)}
+
+    def summary(self) -> str:
+        """Final type counts and test metric beside the reference numbers."""
+        counts = self.counts()
+        gen = torch.Generator(device=self.device).manual_seed(0)  # leaves the run's RNG alone
+        x, y = self.task.test_set(gen)
+        with torch.no_grad():
+            metric = float(self.task.score(self.network(x), y).mean())
+        n = self.network.n_particles
+        types = ", ".join(f"{k} {v}" for k, v in counts.items())
+        return (
+            f"organism {'-'.join(map(str, self.config.layer_sizes))} h={self.config.hidden} "
+            f"on {self.config.task}, epoch {self.steps}: {n} particles ({types}); "
+            f"PN_SR {counts['sr']}/{n}\n"
+            f"test {self.task.metric} {metric:.4g}\n"
+            f"reference: {REFERENCE[self.config.task]}"
+        )
+
+
+__all__ = [
+    "OBSERVABLES",
+    "SNAPSHOT_ARRAYS",
+    "OrganismConfig",
+    "OrganismTraining",
+    "make_task",
+    "self_train_phase",
+    "task_loss",
+    "task_step",
+]
