@@ -10,12 +10,14 @@ Map of the package:
     rules.py       @pair_rule (vmap-lifted one-pair rules), check_rule, the rule registry
     soup.py        Soup(mesa.Model): the tick, bonds and organisms, DataCollector
     checkpoint.py  checkpoint files (atomic replace)
+    quine_training.py  QuineConfig, QuineTraining: the `quine` kind (populations of quines)
     recorder.py    the HDF5 run file (docs/runfile.md): Recorder, record, resume, open_run
 """
 
 from neurosoup.particles import ConfigError, InvalidRuleError, NeurosoupError, SnapshotError
 
 from .config import SoupConfig
+from .quine_training import QuineConfig, QuineTraining
 from .recorder import Recorder, open_run, record, resume
 from .rng import RunRng
 from .rules import PairRule, check_rule, pair_rule
@@ -26,6 +28,8 @@ __all__ = [
     "InvalidRuleError",
     "NeurosoupError",
     "PairRule",
+    "QuineConfig",
+    "QuineTraining",
     "Recorder",
     "RunRng",
     "SnapshotError",
