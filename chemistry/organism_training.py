@@ -22,7 +22,6 @@ import math
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-import mesa
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -34,11 +33,12 @@ from neurosoup.particles import (
     OrganismNetwork,
     OrganismType,
     ParticleSpec,
+    runformat,
     self_train_step,
 )
 from neurosoup.particles.organism import ON_ACTIVATIONS, ON_RESIDUALS
 
-from .rng import RunRng, check_seed, resolve_device
+from .kinds import Layout, ModelBase, Series, register_kind
 from .tasks import FASHION_MNIST_DIR, NATIVE_SHAPES, TASKS, AdditionTask, ImageTask, load_images
 
 OBSERVABLES = (
@@ -300,7 +300,7 @@ def make_task(config: OrganismConfig, dtype: torch.dtype, device: torch.device):
 
 
 # ---- the model kind ----------------------------------------------------------------------
-class OrganismTraining(mesa.Model):
+class OrganismTraining(ModelBase):
     """Model kind ``organism``: one ``step()`` = one epoch of the alternating schedule.
 
     Attributes:
@@ -310,6 +310,7 @@ class OrganismTraining(mesa.Model):
     """
 
     kind: ClassVar[str] = "organism"
+    unit: ClassVar[str] = "epoch"
 
     def __init__(
         self,
@@ -321,11 +322,8 @@ class OrganismTraining(mesa.Model):
     ) -> None:
         if not isinstance(config, OrganismConfig):
             raise ConfigError(f"config must be an OrganismConfig, got {type(config).__name__}")
-        dev = resolve_device(device)
-        rngs = RunRng.from_seed(check_seed(seed), dev)
-        super().__init__(rng=rngs.numpy)
-        self.config, self.seed, self.device, self.rngs = config, int(seed), dev, rngs
-        self.scenario = scenario
+        super().__init__(config, seed, device, scenario=scenario)
+        dev, rngs = self.device, self.rngs
         self.dtype = torch.float64 if config.dtype == "float64" else torch.float32
         self.task = make_task(config, self.dtype, dev)
         self.network = OrganismNetwork(
@@ -409,8 +407,35 @@ class OrganismTraining(mesa.Model):
         obs["train_metric"] = epoch["train_metric"]
         obs["test_metric"] = float(self.task.score(out, y_test).mean())
         self.observables = obs
+        self.last_validation = dict(obs)
 
     # ---- run-machinery protocol ----------------------------------------------------------
+    def layout(self) -> Layout:
+        """Observables on validation epochs; particle weights, types and uids per snapshot."""
+        wdtype = np.float64 if self.config.dtype == "float64" else np.float32
+        p = self.spec.n_weights
+        series = (
+            Series(f"{runformat.PARTICLES}/weights", wdtype, (p,)),
+            Series(f"{runformat.PARTICLES}/ptype", np.int8),
+            Series(f"{runformat.PARTICLES}/uid", np.int64),
+        )
+        return Layout({name: () for name in OBSERVABLES}, series)
+
+    def step_records(self) -> dict[str, Any]:
+        """No per-epoch tables."""
+        return {}
+
+    def size_hint(self) -> int:
+        """Particles times batch size: the work of one self-train step."""
+        return self.network.n_particles * self.config.batch_size
+
+    def result(self) -> dict[str, float]:
+        """Final counts per ``OrganismType`` and the test metric."""
+        out = {k: float(v) for k, v in self.counts().items()}
+        last = getattr(self, "last_validation", {})
+        out["test_metric"] = float(last.get("test_metric", math.nan))
+        return out
+
     def snapshot(self) -> dict[str, np.ndarray]:
         """Particle weights [N, P], types [N] int8 (``OrganismType``) and uids [N] int64."""
         net = self.network
@@ -488,3 +513,6 @@ __all__ = [
     "task_loss",
     "task_step",
 ]
+
+
+register_kind("organism", OrganismConfig, OrganismTraining)

@@ -144,13 +144,15 @@ class Recorder:
         obs = file.create_group(runformat.OBSERVABLES)
         for name, shape in rec.layout.observables.items():
             _frames(obs.create_group(name), shape, np.float64)
-        first = model.snapshot()
+        static = model.static_arrays() if hasattr(model, "static_arrays") else {}
+        first = {**model.snapshot(), **static}  # static arrays: written once, with step 0
         for s in rec.layout.series:
             group = file.require_group(s.path)
             if s.ragged:
                 _ragged(group, s.shape, s.dtype)
             else:
-                frame = np.shape(first[s.path]) if s.path in first else s.shape
+                named = {rec._key(k): v for k, v in first.items()}
+                frame = np.shape(named[s.path]) if s.path in named else s.shape
                 _frames(group, tuple(frame), s.dtype)
         for t in rec.layout.tables:
             group = file.require_group(t.path)
@@ -194,9 +196,18 @@ class Recorder:
         if ckpt:
             self.checkpoint()
 
+    def _key(self, key: str) -> str:
+        """A series path, or the leaf name of exactly one series (``weights``)."""
+        if key in self._series:
+            return key
+        hits = [p for p in self._series if p.rsplit("/", 1)[-1] == key]
+        if len(hits) != 1:
+            raise KeyError(f"{key!r} names no single series of the layout ({list(self._series)})")
+        return hits[0]
+
     def _snapshot(self, step: int, arrays: dict[str, np.ndarray]) -> None:
         for key, value in arrays.items():
-            s = self._series[key]
+            s = self._series[self._key(key)]
             self._write_series(s, step, np.asarray(value, dtype=s.dtype))
 
     def _write_series(self, s: Series, step: int | list[int], value: np.ndarray) -> None:

@@ -12,6 +12,8 @@ Map of the package:
     store.py     ParticleStore (struct of arrays, stable slots) and its Particle views
     runformat.py the run file's vocabulary (names, version, columns, labels) and open_h5
     organism.py  OrganismNetwork (every edge a particle), OrganismType, re-substitution
+    quine.py     QuineSpec, QuinePopulation: batched neural network quines, regeneration
+    quine_train.py  per-member quine optimisers, epochs, alternation, auxiliary loss
     serann/      SeRANN genotypes, grammar, RiboAE and the safe program interpreter
 """
 
@@ -40,15 +42,20 @@ from .kinds import aggregate, deaggregate
 from .network import KINDS as PARTICLE_KINDS
 from .network import ParticleSpec
 from .organism import ORGANISM_TYPE_LABELS, OrganismMLP, OrganismNetwork, OrganismType
+from .quine import QuinePopulation, QuineSpec, trivial_mask
+from .quine_train import OPTIMISERS as QUINE_OPTIMISERS
+from .quine_train import EpochDraws, QuineOptimiser, TaskData, draw_epoch, train_epoch
 from .store import Particle, ParticleStore
 from .train import learn_from_step, second_order_step, self_train_step, train_pass
 
 __all__ = [
     "ORGANISM_TYPE_LABELS",
     "PARTICLE_KINDS",
+    "QUINE_OPTIMISERS",
     "TYPE_LABELS",
     "ConfigError",
     "DependencyNotInstalled",
+    "EpochDraws",
     "InvalidRuleError",
     "NeurosoupError",
     "OrganismMLP",
@@ -58,8 +65,12 @@ __all__ = [
     "ParticleSpec",
     "ParticleStore",
     "ParticleType",
+    "QuineOptimiser",
+    "QuinePopulation",
+    "QuineSpec",
     "ShapeError",
     "SnapshotError",
+    "TaskData",
     "UnknownScenario",
     "aggregate",
     "apply_auxiliary",
@@ -69,6 +80,7 @@ __all__ = [
     "collapsed",
     "count_types",
     "deaggregate",
+    "draw_epoch",
     "effective_vector",
     "encode_positions",
     "extracted_weight",
@@ -78,5 +90,7 @@ __all__ = [
     "second_order_step",
     "self_apply",
     "self_train_step",
+    "train_epoch",
     "train_pass",
+    "trivial_mask",
 ]

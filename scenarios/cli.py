@@ -40,6 +40,8 @@ def _run(args: argparse.Namespace) -> int:
     where = f" → {args.out}" if args.out else ""
     print(f"{sc.id} seed {model.seed}: {model.steps} {model.unit}s in {seconds:.1f} s{where}")
     print(results_table(model.result(), sc, model.config))
+    if hasattr(model, "summary"):
+        print(model.summary())
     return 0
 
 

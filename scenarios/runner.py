@@ -57,7 +57,7 @@ def results_table(result: dict[str, float], sc: ScenarioSpec, config: Any = None
     width = max([14, *(len(k) + 2 for k in result)])
     lines = [f"{'':<{width}}{'ours':>10}   {head}"]
     for name, value in result.items():
-        right = f"{ref.get(name, float('nan')):g}" if ref else ""
+        right = f"{ref[name]:g}" if ref and name in ref else ""
         lines.append(f"{name:<{width}}{value:>10g}   {right}")
     if sc.reference:
         lines.append(f"reference: {sc.reference}")

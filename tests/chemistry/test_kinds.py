@@ -81,3 +81,22 @@ def test_unknown_kind_in_a_file_is_one_line_exit_2(tmp_path, capsys) -> None:
     assert path.read_bytes() == before, "nothing written"
     with pytest.raises(ConfigError, match=r"Known kinds: .*soup"):
         get_kind("organisn")
+
+
+@pytest.mark.parametrize(("scenario", "sets"), [
+    ("organism/float-addition-v1", {"n_batches": 3, "checkpoint_every": 2}),
+    ("quine/works-v1", {"hidden": 8, "checkpoint_every": 2, "snapshot_every": 1}),
+    ("quine/optimisers-v1", {"hidden": 6, "checkpoint_every": 2}),
+])
+def test_new_kinds_run_and_resume_through_the_generic_path(scenario, sets, tmp_path) -> None:
+    from neurosoup.scenarios import make
+
+    whole = make(scenario, seed=3, steps=4, **sets)
+    record(whole, tmp_path / "whole.h5", progress=False)
+    part = make(scenario, seed=3, steps=4, **sets)
+    record(part, tmp_path / "part.h5", 2, progress=False)
+    again = resume(tmp_path / "part.h5", progress=False)
+    assert again.steps == whole.steps == 4 and again.kind == whole.kind
+    assert_same_file(tmp_path / "whole.h5", tmp_path / "part.h5")
+    with analyse(tmp_path / "part.h5") as run:
+        assert run.kind == whole.kind and len(run.observables) >= 2
