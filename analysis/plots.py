@@ -254,6 +254,21 @@ def versus_figure(
     return fig
 
 
+def observables_figure(obs: pd.DataFrame, title: str = "Observables") -> Figure:
+    """Every observable over the recorded steps, one small panel each (any model kind)."""
+    cols = [c for c in obs.columns if obs[c].notna().any()][:12]
+    rows = max(1, -(-len(cols) // 3))
+    fig = _figure((10, 2.4 * rows))
+    for i, col in enumerate(cols):
+        ax = fig.add_subplot(rows, 3, i + 1)
+        series = obs[col].dropna()
+        ax.plot(series.index, series.to_numpy(), marker="." if len(series) < 30 else None)
+        ax.set_title(col, fontsize=9)
+        ax.set_xlabel("step", fontsize=8)
+    fig.suptitle(title)
+    return fig
+
+
 def save_figure(
     fig: Figure, data: pd.DataFrame | pd.Series, out_dir: str | Path, name: str
 ) -> tuple[Path, Path]:

@@ -1,8 +1,10 @@
 """Named analyses of a run, every figure that fits it, and a self-contained HTML report.
 
-``ANALYSES`` maps the names the CLI accepts (``neurosoup analyse FILE NAME``) to functions
-``Run → DataFrame``. ``run_figures`` decides which figures a run supports (organisms only with
-bonds, robustness and basins only with stored fixpoints, the lineage tree only for small soups).
+Dispatch is on the run file's ``kind``: ``ANALYSES[kind]`` maps the names the CLI accepts
+(``neurosoup analyse FILE NAME``) to functions ``Run → DataFrame`` and ``FIGURES[kind]`` says
+which figures a run supports (for soups: organisms only with bonds, robustness and basins only
+with stored fixpoints, the lineage tree only for small soups). Every kind has the generic
+``observables`` analysis and figure; a kind's module adds its own with ``register_analyses``.
 """
 
 from __future__ import annotations
@@ -42,30 +44,79 @@ from .soup import (
 LINEAGE_TREE_MAX = 200  # particles; larger lineages are summarised, not drawn
 
 
-ANALYSES: dict[str, Callable[..., pd.DataFrame]] = {
-    "counts": type_counts,
-    "trajectories": pca_trajectories,
-    "lineage": lineage_table,
-    "organisms": organism_sizes,
-    "robustness": run_robustness,  # keywords: clones, cap, seed
-    "basins": run_basins,  # keywords: clones, steps, seed
+Figures = dict[str, tuple[Callable[[], Figure], pd.DataFrame | pd.Series]]
+
+
+def observables(run: Run) -> pd.DataFrame:
+    """Every observable per recorded step (the generic analysis of any kind)."""
+    return run.observables
+
+
+#: kind → analysis name → function(run, **options) → DataFrame
+ANALYSES: dict[str, dict[str, Callable[..., pd.DataFrame]]] = {
+    "soup": {
+        "counts": type_counts,
+        "trajectories": pca_trajectories,
+        "lineage": lineage_table,
+        "organisms": organism_sizes,
+        "robustness": run_robustness,  # keywords: clones, cap, seed
+        "basins": run_basins,  # keywords: clones, steps, seed
+        "observables": observables,
+    },
 }
+#: kind → figures(run, **options) → Figures; kinds without an entry get the generic one
+FIGURES: dict[str, Callable[..., Figures]] = {}
+#: kind → the analysis ``neurosoup analyse FILE`` prints when no name is given
+DEFAULT_ANALYSIS: dict[str, str] = {"soup": "counts"}
 
 
-def analysis(name: str) -> Callable[..., pd.DataFrame]:
-    """The analysis registered under ``name``; a did-you-mean ``ConfigError`` otherwise."""
-    if name not in ANALYSES:
-        close = difflib.get_close_matches(name, ANALYSES, n=1)
+def register_analyses(
+    kind: str,
+    analyses: dict[str, Callable[..., pd.DataFrame]],
+    figures: Callable[..., Figures] | None = None,
+    default: str | None = None,
+) -> None:
+    """Add a kind's analyses (and its figure chooser) to the dispatch tables."""
+    ANALYSES.setdefault(kind, {"observables": observables}).update(analyses)
+    if figures is not None:
+        FIGURES[kind] = figures
+    if default is not None:
+        DEFAULT_ANALYSIS[kind] = default
+
+
+def analyses_of(kind: str) -> dict[str, Callable[..., pd.DataFrame]]:
+    """The analyses a run of this kind supports (the generic one for unknown kinds)."""
+    return ANALYSES.get(kind, {"observables": observables})
+
+
+def analysis(name: str | None, kind: str = "soup") -> Callable[..., pd.DataFrame]:
+    """The analysis ``name`` of a kind (None: its default); a did-you-mean error otherwise."""
+    table = analyses_of(kind)
+    name = name or DEFAULT_ANALYSIS.get(kind, "observables")
+    if name not in table:
+        close = difflib.get_close_matches(name, table, n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
-        raise ConfigError(f"unknown analysis {name!r}; {hint}expected one of {', '.join(ANALYSES)}")
-    return ANALYSES[name]
+        raise ConfigError(
+            f"unknown analysis {name!r} for a {kind} run; {hint}expected one of "
+            f"{', '.join(table)}"
+        )
+    return table[name]
 
 
-def run_figures(
-    run: Run, *, robustness_clones: int = 20, basin_steps: int = 2500
-) -> dict[str, tuple[Callable[[], Figure], pd.DataFrame | pd.Series]]:
+def observable_figures(run: Run, **_: int) -> Figures:
+    """One figure of every observable over the recorded steps (any kind)."""
+    obs = run.observables
+    return {} if obs.empty else {"observables": (partial(plots.observables_figure, obs), obs)}
+
+
+def run_figures(run: Run, **kwargs: int) -> Figures:
     """Every figure that fits the run: name → (figure builder, plotted table)."""
-    out: dict[str, tuple[Callable[[], Figure], pd.DataFrame | pd.Series]] = {}
+    return FIGURES.get(run.kind, observable_figures)(run, **kwargs)
+
+
+def soup_figures(run: Run, *, robustness_clones: int = 20, basin_steps: int = 2500) -> Figures:
+    """Every figure that fits a soup run."""
+    out: Figures = {}
 
     def add(
         name: str, figure: Callable[..., Figure], data: pd.DataFrame | pd.Series, **kw: str
@@ -107,6 +158,9 @@ def run_figures(
         dist = distance_table(frame.weights[finite], frame.uid[finite], "mim")
         add("distances_mim", plots.distance_figure, dist, metric="mim")
     return out
+
+
+FIGURES["soup"] = soup_figures
 
 
 def write_figures(run: Run, out_dir: str | Path, **kwargs: int) -> list[Path]:
@@ -174,4 +228,16 @@ def write_report(run: Run, out_dir: str | Path, **kwargs: int) -> Path:
     return path
 
 
-__all__ = ["ANALYSES", "analysis", "run_figures", "write_figures", "write_report"]
+__all__ = [
+    "ANALYSES",
+    "DEFAULT_ANALYSIS",
+    "FIGURES",
+    "analyses_of",
+    "analysis",
+    "observable_figures",
+    "register_analyses",
+    "run_figures",
+    "soup_figures",
+    "write_figures",
+    "write_report",
+]

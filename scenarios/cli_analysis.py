@@ -18,7 +18,6 @@ from neurosoup.analysis.report import ANALYSES, analysis, write_figures, write_r
 from neurosoup.analysis.robustness import robustness_summary
 from neurosoup.particles import ConfigError
 
-REPRODUCE_TARGETS = ("soup",)
 ANALYSIS_OPTIONS = {
     "robustness": ("clones", "cap", "seed"),
     "basins": ("clones", "steps", "seed"),
@@ -34,13 +33,13 @@ def _print_table(frame: pd.DataFrame) -> None:
 
 def cmd_analyse(args: argparse.Namespace) -> int:
     """``neurosoup analyse FILE [NAME]``: print one analysis as a table (or write CSV)."""
-    fn = analysis(args.name)  # validate before opening the file
-    options = {
-        k: getattr(args, k)
-        for k in ANALYSIS_OPTIONS.get(args.name, ())
-        if getattr(args, k) is not None
-    }
     with open_run(args.file) as run:
+        fn = analysis(args.name, run.kind)  # dispatch on the file's kind
+        options = {
+            k: getattr(args, k)
+            for k in ANALYSIS_OPTIONS.get(args.name or "", ())
+            if getattr(args, k) is not None
+        }
         table = fn(run, **options)
     if args.csv:
         Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
@@ -76,21 +75,21 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    """``neurosoup reproduce soup --scale small|paper --out DIR``."""
-    if args.target not in REPRODUCE_TARGETS:
-        close = difflib.get_close_matches(args.target, REPRODUCE_TARGETS, n=1)
+    """``neurosoup reproduce TARGET --scale small|paper --out DIR`` (targets: ``TARGETS``)."""
+    from . import reproduce  # the engines are imported only when they are needed
+
+    targets = reproduce.TARGETS
+    if args.target not in targets:
+        close = difflib.get_close_matches(args.target, targets, n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
         raise ConfigError(
             f"nothing to reproduce named {args.target!r}; {hint}expected one of "
-            f"{', '.join(REPRODUCE_TARGETS)}"
+            f"{', '.join(targets)}"
         )
-    from . import reproduce  # the soup engine is imported only when it is needed
-
-    table = reproduce.reproduce_soup(
-        scale=args.scale, out=Path(args.out), seed=args.seed, only=args.only
-    )
+    table = targets[args.target](scale=args.scale, out=Path(args.out), seed=args.seed,
+                                 only=args.only)  # fmt: skip
     _print_table(table[["row", "measure", "ours", "reference", "seconds"]])
-    print(f"wrote {Path(args.out) / 'reproduce_soup.md'} and .csv")
+    print(f"wrote {Path(args.out) / f'reproduce_{args.target}.md'} and .csv")
     return 0
 
 
@@ -115,11 +114,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
         "analyse",
         aliases=["analyze"],
         help="print one analysis of a run file",
-        description="Analyses: " + ", ".join(ANALYSES),
+        description="Analyses by run kind: " + "; ".join(
+            f"{kind}: {', '.join(names)}" for kind, names in ANALYSES.items()
+        ),
     )
     p.add_argument("file", help="run file (.h5) written by `neurosoup run`")
     p.add_argument(
-        "name", nargs="?", default="counts", help=f"one of {', '.join(ANALYSES)} (default counts)"
+        "name", nargs="?", default=None,
+        help="an analysis of the file's kind (default: soup counts; see -h for the list)",
     )
     p.add_argument("--csv", metavar="PATH", help="write the full table as CSV instead")
     p.add_argument("--clones", type=int, default=None, help="robustness/basins: clones")

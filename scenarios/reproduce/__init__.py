@@ -73,4 +73,7 @@ def reproduce_soup(
     return table
 
 
-__all__ = ["BASIN_ROWS", "ROWS", "SCALES", "SOUP_ROWS", "Result", "reproduce_soup"]
+#: ``neurosoup reproduce TARGET``: target → function(scale, out, seed, only) → table
+TARGETS = {"soup": reproduce_soup}
+
+__all__ = ["BASIN_ROWS", "ROWS", "SCALES", "SOUP_ROWS", "TARGETS", "Result", "reproduce_soup"]

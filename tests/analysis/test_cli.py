@@ -121,3 +121,17 @@ def test_report_command(tree_run, tmp_path, capsys):
     html = (out / "report.html").read_text()
     assert "Resolved scenario" in html and "<img" in html
     assert str(out / "report.html") in capsys.readouterr().out
+
+
+def test_analyse_dispatches_on_the_kind_of_the_file(tmp_path, capsys) -> None:
+    from neurosoup.chemistry.recorder import record
+    from tests.chemistry.toy_kind import Walk, WalkConfig
+
+    path = tmp_path / "walk.h5"
+    record(Walk(WalkConfig(steps=3), seed=2), path, progress=False)
+    assert main(["analyse", str(path)]) == 0  # the generic default: observables
+    assert "spread_0" in capsys.readouterr().out
+    assert main(["analyse", str(path), "counts"]) == 2  # a soup analysis, not a walk's
+    assert "unknown analysis 'counts' for a walk run" in capsys.readouterr().err
+    assert main(["plot", str(path), "--out", str(tmp_path / "figs")]) == 0
+    assert (tmp_path / "figs" / "observables.png").is_file()
