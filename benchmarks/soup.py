@@ -66,7 +66,7 @@ def hdf5_cost(n: int, snapshots: int) -> tuple[float, float]:
         best = float("inf")
         for _ in range(snapshots):
             t = time.perf_counter()
-            rec._snapshot(soup)
+            rec._snapshot(soup.steps, soup.snapshot())
             rec.file.flush()
             best = min(best, time.perf_counter() - t)
         rec.file.flush()

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+import neurosoup.scenarios  # noqa: F401 - registers the example rule noisy_attack
 from neurosoup.chemistry.config import SoupConfig
 from neurosoup.chemistry.pairing import draw_pairs, draw_third, winners
 from neurosoup.chemistry.rng import RunRng, resolve_device
@@ -105,3 +106,32 @@ def test_winners_one_per_target() -> None:
     targets = torch.tensor([3, 1, 3, 3, 1, 0])
     keys = torch.tensor([0.5, 0.2, 0.1, 0.9, 0.3, 0.7], dtype=torch.float64)
     assert winners(targets, keys).tolist() == [False, True, True, False, False, True]
+
+
+def test_schedule_keys_insert_operators_at_their_place_and_round_trip() -> None:
+    cfg = SoupConfig(attack_rate=0.1, train_steps=5).replace(**{"mutate.rate": 0.05,
+                                                                "respawn.zero": True})
+    assert [e.name for e in cfg.operators] == ["attack", "mutate", "self_train", "respawn"]
+    assert cfg.op("mutate").to_dict() == {"name": "mutate", "rate": 0.05,
+                                          "pairing": "per_actor", "sigma": 0.01}
+    assert SoupConfig.from_dict(cfg.to_dict()) == cfg
+    explicit = SoupConfig(operators=[{"name": "self_train", "steps": 5},
+                                     {"name": "attack", "rate": 0.1}])
+    assert [e.name for e in explicit.operators] == ["self_train", "attack"], "given order runs"
+    assert SoupConfig(attack_rate=0.0).op("attack") is None, "rate 0 disables"
+    with pytest.raises(ConfigError, match="appears twice"):
+        SoupConfig(operators=[{"name": "attack", "rate": 0.1}, {"name": "attack", "rate": 0.2}])
+    with pytest.raises(ConfigError, match="needs `rate`"):
+        SoupConfig(operators=[{"name": "attack"}])
+
+
+def test_toml_operator_tables(tmp_path) -> None:
+    from neurosoup.scenarios.runner import resolve
+
+    path = tmp_path / "s.toml"
+    path.write_text('extends = "soup/journal-v1"\n[[operators]]\nname = "mutate"\nrate = 0.2\n'
+                    'sigma = 0.001\n[[operators]]\nname = "self_train"\nsteps = 3\n')
+    _, cfg, _ = resolve(str(path))
+    assert [e.to_dict() for e in cfg.operators] == [
+        {"name": "mutate", "rate": 0.2, "pairing": "per_actor", "sigma": 0.001},
+        {"name": "self_train", "steps": 3}]
