@@ -16,7 +16,7 @@ import mesa
 import numpy as np
 import torch
 
-from neurosoup.particles import ParticleStore, classify_with_stats, runformat
+from neurosoup.particles import ConfigError, ParticleStore, classify_with_stats, runformat
 
 from . import catalogue
 from . import operators as ops
@@ -34,6 +34,11 @@ BASE_OBSERVABLES = (*TYPE_OBSERVABLES, "n_alive", "loss_mean", "loss_median", "l
 def operator_codes(config: SoupConfig) -> dict[str, int]:
     """Operator name → ``/events`` code: built-ins fixed, rules from 100 in schedule order."""
     codes = {name: op.code for name, op in catalogue.BUILT_INS.items()}
+    if len(config.rules) > 127 - catalogue.RULE_CODE_BASE:
+        raise ConfigError(
+            f"a schedule holds at most {127 - catalogue.RULE_CODE_BASE} user rules (the /events "
+            f"operator column is int8), got {len(config.rules)}; merge some rules into one"
+        )
     for i, name in enumerate(config.rules):
         codes[name] = catalogue.RULE_CODE_BASE + i
     return codes  # type: ignore[return-value]

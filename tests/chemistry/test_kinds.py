@@ -19,7 +19,7 @@ from neurosoup.chemistry.recorder import record, resume
 from neurosoup.particles import ConfigError
 from neurosoup.scenarios.cli import main
 from tests.chemistry.toy_kind import Walk, WalkConfig
-from tests.scenarios.helpers import assert_same_file
+from tests.scenarios.helpers import assert_same_file, checkpoint_step
 
 CHILD = """
 import sys
@@ -29,12 +29,6 @@ record(Walk(WalkConfig(steps=10_000, sleep=0.01), seed=4), sys.argv[1], progress
 """
 
 
-def _ckpt_step(path) -> int:
-    try:
-        with h5py.File(f"{path}.ckpt", "r") as f:
-            return int(f.attrs["step"])
-    except (OSError, KeyError):
-        return -1
 
 
 def test_toy_kind_record_sigkill_resume_analyse(tmp_path) -> None:
@@ -44,14 +38,14 @@ def test_toy_kind_record_sigkill_resume_analyse(tmp_path) -> None:
                              stderr=subprocess.PIPE)  # fmt: skip
     deadline = time.monotonic() + 60
     try:
-        while _ckpt_step(path) < 9:
+        while checkpoint_step(path) < 9:
             assert child.poll() is None, child.stderr.read().decode()
             assert time.monotonic() < deadline, "the child run made no progress"
             time.sleep(0.02)
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait()
-    step = _ckpt_step(path)
+    step = checkpoint_step(path)
     end = step + 7
     walk = resume(path, end - step, progress=False)  # the kind comes from the file
     assert isinstance(walk, Walk) and walk.steps == end

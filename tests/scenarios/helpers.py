@@ -22,6 +22,15 @@ def tiny(scenario: str, **extra) -> dict:
     return {**out, **extra}
 
 
+def checkpoint_step(path: Path) -> int:
+    """The step of a run file's checkpoint (-1 while there is none or it is being replaced)."""
+    try:
+        with h5py.File(f"{path}.ckpt", "r") as f:
+            return int(f.attrs["step"])
+    except (OSError, KeyError):
+        return -1
+
+
 def dump(path: Path) -> dict:
     """Every dataset and attribute of an HDF5 file, as numpy values."""
     out: dict = {}

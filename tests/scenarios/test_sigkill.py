@@ -8,22 +8,15 @@ import subprocess
 import sys
 import time
 
-import h5py
 import numpy as np
 
 from neurosoup.chemistry.recorder import open_run, record, resume
 from neurosoup.scenarios import make
-from tests.scenarios.helpers import assert_same_file
+from tests.scenarios.helpers import assert_same_file, checkpoint_step
 
 SETS = {"steps": 5000, "checkpoint_every": 7, "n_particles": 20}
 
 
-def _ckpt_tick(path) -> int:
-    try:
-        with h5py.File(f"{path}.ckpt", "r") as f:
-            return int(f.attrs["step"])
-    except (OSError, KeyError):
-        return -1
 
 
 def test_sigkill_then_resume(tmp_path) -> None:
@@ -36,7 +29,7 @@ def test_sigkill_then_resume(tmp_path) -> None:
     child = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
     try:
-        while _ckpt_tick(path) < 14:
+        while checkpoint_step(path) < 14:
             assert child.poll() is None, child.stderr.read().decode()
             assert time.monotonic() < deadline, "the child run made no progress"
             time.sleep(0.05)
@@ -52,7 +45,7 @@ def test_sigkill_then_resume(tmp_path) -> None:
         assert np.array_equal(steps, np.arange(steps.shape[0])), "flushed ticks are contiguous"
         assert file["particles/all/weights/value"].shape[0] == steps.shape[0]
         assert meta["steps_planned"] == 5000
-    tick = _ckpt_tick(path)
+    tick = checkpoint_step(path)
     assert tick >= 14 and steps.shape[0] - 1 >= tick
 
     end = tick + 9
