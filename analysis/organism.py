@@ -193,6 +193,17 @@ def run_types(run: Run, step: int | None = None) -> np.ndarray:
     return run.snapshots.frame(step).ptype.astype(np.int8)
 
 
+def snapshot_counts(run: Run, step: int | None = None) -> pd.Series:
+    """Particles per type (divergent, zero, sr, f) in a snapshot (last by default).
+
+    The last snapshot can precede the last validation epoch (snapshots every
+    ``snapshot_every`` epochs); the weight-based analyses all use the snapshot.
+    """
+    codes = run_types(run, step)
+    counts = np.bincount(codes.astype(np.int64), minlength=len(TYPE_ORDER))
+    return pd.Series(counts, index=pd.Index(list(TYPE_ORDER), name="type"), name="count")
+
+
 def image_shape(run: Run) -> tuple[int, int] | None:
     """(H, W) of the run's input images; None for the addition task."""
     cfg = _check_organism(run)
@@ -515,7 +526,7 @@ def organism_figures(run: Run, *, robustness_clones: int = 10, **_: int) -> Figu
     rob = pn_sr_robustness(run, clones=robustness_clones)
     if len(rob):
         add("robustness", plots.robustness_figure, rob, title="Robustness of PN_SR to noise")
-    add("dropout", op.dropout_figure, run_dropout(run), counts=counts.iloc[-1])
+    add("dropout", op.dropout_figure, run_dropout(run), counts=snapshot_counts(run))
     add("pruning", op.pruning_figure, pruning_curves(run))
     if image_shape(run) is not None:
         add("heatmap", op.heatmap_figure, heatmap(run), shape=image_shape(run))
@@ -575,4 +586,5 @@ __all__ = [
     "run_dropout",
     "run_network",
     "run_types",
+    "snapshot_counts",
 ]

@@ -65,7 +65,7 @@ def _figures(row: str, runs: list[Run], robust: pd.DataFrame, out: Path) -> None
     figs = {
         "counts": (op.counts_figure(counts), counts),
         "curves": (op.curves_figure(table := ao.curves_over_runs(runs)), table),
-        "dropout": (op.dropout_figure(d := ao.run_dropout(first), counts.iloc[-1]), d),
+        "dropout": (op.dropout_figure(d := ao.run_dropout(first), ao.snapshot_counts(first)), d),
         "pruning": (op.pruning_figure(p := ao.pruning_curves(first)), p),
     }
     if len(robust):
@@ -198,6 +198,7 @@ def _image_row(
 ) -> list[Result]:
     """Experiment 2 on an offline image set: accuracy, PN_SR, dropout vs l1, robustness."""
     runs, scenario, epochs = _record(row, scale, seed, out)
+    last = int(runs[0].snapshots.steps[-1])  # weight analyses use the last snapshot
     try:
         robust = _robustness(runs, ROBUSTNESS_CLONES[scale])
         _figures(row, runs, robust, out)
@@ -236,11 +237,18 @@ def _image_row(
         return " / ".join(f"{v:.{digits}f}" for v in x)
 
     return [
-        Result(row, exp, f"test accuracy at epoch {epochs}", per_seed(acc), refs["acc"], **common),
         Result(
             row,
             exp,
-            f"PN_SR of {n}",
+            f"test accuracy at epoch {last} (last snapshot)",
+            per_seed(acc),
+            refs["acc"],
+            **common,
+        ),
+        Result(
+            row,
+            exp,
+            f"PN_SR of {n} at epoch {last}",
             " / ".join(str(int(v)) for v in n_sr) + f" ({100 * n_sr.mean() / n:.0f} %)",
             refs["sr"],
             **common,
