@@ -3,6 +3,9 @@
 Map of the package (never imports ``neurosoup.chemistry`` or ``neurosoup.scenarios``):
     load.py        open_run → Run: spec, observables, events, lineage, organisms
     snapshots.py   Snapshots, Frame: lazy per-frame access to weights, uids, types
+    organism.py    organism runs: types, curves, PN_SR robustness, re-substitution, dropout
+                   vs l1 pruning, heatmap, connectivity, per-layer PCA (registered "organism")
+    organism_plots.py  the organism figures
     soup.py        type counts, whitened PCA trajectories, lineages, organism sizes, distances
     robustness.py  noise robustness (t_verge, t_fix) and basins of stored particles
     plots.py       one function per figure (→ Figure) and save_figure (PNG + CSV)
@@ -11,6 +14,7 @@ Map of the package (never imports ``neurosoup.chemistry`` or ``neurosoup.scenari
 
 from neurosoup.particles import SnapshotError
 
+from . import organism as organism  # registers the organism analyses
 from .load import Frame, Run, Snapshots, open_run
 from .robustness import robustness, run_robustness, time_to_vergence
 from .soup import (

@@ -66,6 +66,8 @@ ANALYSES: dict[str, dict[str, Callable[..., pd.DataFrame]]] = {
 }
 #: kind → figures(run, **options) → Figures; kinds without an entry get the generic one
 FIGURES: dict[str, Callable[..., Figures]] = {}
+#: kind → figures(runs) → Figures over several run files of that kind (``plot A B C``)
+MULTI_FIGURES: dict[str, Callable[..., Figures]] = {}
 #: kind → the analysis ``neurosoup analyse FILE`` prints when no name is given
 DEFAULT_ANALYSIS: dict[str, str] = {"soup": "counts"}
 
@@ -75,13 +77,20 @@ def register_analyses(
     analyses: dict[str, Callable[..., pd.DataFrame]],
     figures: Callable[..., Figures] | None = None,
     default: str | None = None,
+    multi_figures: Callable[..., Figures] | None = None,
 ) -> None:
-    """Add a kind's analyses (and its figure chooser) to the dispatch tables."""
+    """Add a kind's analyses (and its figure choosers) to the dispatch tables.
+
+    ``multi_figures(runs)`` draws figures over several run files (mean ± sd over seeds);
+    ``write_figures(run, out, others=[...])`` uses it, replacing same-named single-run ones.
+    """
     ANALYSES.setdefault(kind, {"observables": observables}).update(analyses)
     if figures is not None:
         FIGURES[kind] = figures
     if default is not None:
         DEFAULT_ANALYSIS[kind] = default
+    if multi_figures is not None:
+        MULTI_FIGURES[kind] = multi_figures
 
 
 def analyses_of(kind: str) -> dict[str, Callable[..., pd.DataFrame]]:
@@ -163,10 +172,27 @@ def soup_figures(run: Run, *, robustness_clones: int = 20, basin_steps: int = 25
 FIGURES["soup"] = soup_figures
 
 
-def write_figures(run: Run, out_dir: str | Path, **kwargs: int) -> list[Path]:
-    """Write every figure of ``run_figures`` as PNG + CSV into ``out_dir``; returns the PNGs."""
+def write_figures(
+    run: Run, out_dir: str | Path, *, others: tuple[Run, ...] | list[Run] = (), **kwargs: int
+) -> list[Path]:
+    """Write every figure of ``run_figures`` as PNG + CSV into ``out_dir``; returns the PNGs.
+
+    ``others``: more run files of the same kind; the kind's multi-run figures are drawn over
+    ``[run, *others]`` (a ``ConfigError`` for kinds without them or for mixed kinds).
+    """
+    figs = run_figures(run, **kwargs)
+    if others:
+        kinds = sorted({run.kind, *(o.kind for o in others)})
+        if len(kinds) > 1:
+            raise ConfigError(f"several run files must share one kind, got {', '.join(kinds)}")
+        if run.kind not in MULTI_FIGURES:
+            raise ConfigError(
+                f"{run.kind} runs have no figures over several files; plot one file at a time "
+                f"(kinds with them: {', '.join(MULTI_FIGURES) or 'none'})"
+            )
+        figs.update(MULTI_FIGURES[run.kind]([run, *others]))
     pngs = []
-    for name, (build, data) in run_figures(run, **kwargs).items():
+    for name, (build, data) in figs.items():
         png, _ = plots.save_figure(build(), data, out_dir, name)
         pngs.append(png)
     return pngs
@@ -232,6 +258,7 @@ __all__ = [
     "ANALYSES",
     "DEFAULT_ANALYSIS",
     "FIGURES",
+    "MULTI_FIGURES",
     "analyses_of",
     "analysis",
     "observable_figures",

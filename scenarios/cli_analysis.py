@@ -41,6 +41,7 @@ def cmd_analyse(args: argparse.Namespace) -> int:
             if getattr(args, k) is not None
         }
         table = fn(run, **options)
+    notes = list(table.attrs.get("notes", ()))  # lines an analysis prints beside its table
     if args.csv:
         Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(args.csv, index=table.index.name is not None)
@@ -50,15 +51,32 @@ def cmd_analyse(args: argparse.Namespace) -> int:
         _print_table(robustness_summary(table))
     else:
         _print_table(table)
+    for line in notes:
+        print(line)
     return 0
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    """``neurosoup plot FILE --out DIR``: every figure that fits the run, PNG + CSV."""
-    with open_run(args.file) as run:
+    """``neurosoup plot FILE [MORE ...] --out DIR``: every figure that fits the run, PNG + CSV.
+
+    With more files (same kind, e.g. seeds of one organism scenario), the kind's multi-run
+    figures (organism: ``curves``, mean ± sd) are drawn over all of them; the other figures
+    are those of the first file.
+    """
+    runs = []
+    try:
+        for path in args.file:
+            runs.append(open_run(path))
         pngs = write_figures(
-            run, args.out, robustness_clones=args.clones, basin_steps=args.basin_steps
+            runs[0],
+            args.out,
+            others=runs[1:],
+            robustness_clones=args.clones,
+            basin_steps=args.basin_steps,
         )
+    finally:
+        for run in runs:
+            run.close()
     for png in pngs:
         print(f"wrote {png} (+ {png.with_suffix('.csv').name})")
     return 0
@@ -131,8 +149,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p.add_argument("--every", type=int, default=None, help="trajectories: every k-th snapshot")
     p.set_defaults(func=cmd_analyse)
 
-    p = sub.add_parser("plot", help="write every figure that fits a run (PNG + CSV)")
-    p.add_argument("file", help="run file (.h5)")
+    p = sub.add_parser(
+        "plot",
+        help="write every figure that fits a run (PNG + CSV)",
+        description="Every figure that fits the first run file. More files of the same kind "
+        "(organism: several seeds) add the figures over all of them: the organism `curves` "
+        "become mean ± sd over the files.",
+    )
+    p.add_argument("file", nargs="+", help="run file(s) (.h5); several only for organism runs")
     p.add_argument("--out", required=True, help="output folder")
     _figure_options(p)
     p.set_defaults(func=cmd_plot)
@@ -144,7 +168,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("reproduce", help="reproduce the papers' experiments (table + figures)")
-    p.add_argument("target", help="what to reproduce: soup")
+    p.add_argument("target", help="what to reproduce: soup or organism")
     p.add_argument(
         "--scale",
         choices=("small", "paper"),

@@ -1,4 +1,8 @@
-"""``neurosoup reproduce soup``: the soup papers' experiments, each beside its reference figure.
+"""``neurosoup reproduce soup|organism``: the papers' experiments, each beside its reference.
+
+``organism`` (``organism_rows.py``): float addition, the digits stand-in for MNIST and, at
+paper scale where installed, Fashion-MNIST, each against the paper, the re-run of the public
+code and the dense re-implementation (``science/organism.md``).
 
 Rows (``science/soup.md`` §7, ``science/particles.md`` §6–8): self-application outcomes,
 self-training fixpoints vs steps, robustness of trained and perfect fixpoints (particle core
@@ -21,6 +25,7 @@ from neurosoup.particles import ConfigError
 
 from .basin_rows import BASIN_ROWS
 from .common import SCALES, Result
+from .organism_rows import ORGANISM_ROWS
 from .particle_rows import ROWS
 from .soup_rows import SOUP_ROWS
 
@@ -30,6 +35,44 @@ def _markdown(table: pd.DataFrame) -> str:
     cells = [[str(v).replace("|", "/") for v in row] for row in table.itertuples(index=False)]
     lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
     return "\n".join(lines + ["| " + " | ".join(c) + " |" for c in cells])
+
+
+def _reproduce(
+    target: str,
+    rows: dict,
+    scale: str,
+    out: Path | str,
+    seed: int,
+    only: list[str] | None,
+) -> pd.DataFrame:
+    """Run the rows of one target; write ``reproduce_<target>.{csv,md}`` into ``out``."""
+    if scale not in SCALES:
+        raise ConfigError(f"unknown scale {scale!r}; expected one of {', '.join(SCALES)}")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    unknown = sorted(set(only or ()) - set(rows))
+    if unknown:
+        raise ConfigError(f"unknown reproduce rows {unknown}; expected some of {', '.join(rows)}")
+    results: list[Result] = []
+    for name, fn in rows.items():
+        if only and name not in only:
+            continue
+        t0 = time.perf_counter()
+        lines = fn(scale, seed, out)
+        dt = time.perf_counter() - t0
+        print(f"reproduce {target}: {name} done in {dt:.1f} s", file=sys.stderr, flush=True)
+        for line in lines:
+            line.seconds = round(dt, 1)
+        results += lines
+    table = pd.DataFrame([asdict(r) for r in results])
+    table.to_csv(out / f"reproduce_{target}.csv", index=False)
+    (out / f"reproduce_{target}.md").write_text(
+        f"# neurosoup reproduce {target} (scale {scale}, first seed {seed})\n\n"
+        + _markdown(table)
+        + "\n",
+        encoding="utf-8",
+    )
+    return table
 
 
 def reproduce_soup(
@@ -43,37 +86,35 @@ def reproduce_soup(
     Returns the table: row, experiment, measure, ours, reference, source, scale, seeds,
     seconds (seconds: wall time of the whole row, repeated on each of its lines).
     """
-    if scale not in SCALES:
-        raise ConfigError(f"unknown scale {scale!r}; expected one of {', '.join(SCALES)}")
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    rows = {**ROWS, **SOUP_ROWS, **BASIN_ROWS}
-    unknown = sorted(set(only or ()) - set(rows))
-    if unknown:
-        raise ConfigError(f"unknown reproduce rows {unknown}; expected some of {', '.join(rows)}")
-    results: list[Result] = []
-    for name, fn in rows.items():
-        if only and name not in only:
-            continue
-        t0 = time.perf_counter()
-        lines = fn(scale, seed, out)
-        dt = time.perf_counter() - t0
-        print(f"reproduce soup: {name} done in {dt:.1f} s", file=sys.stderr, flush=True)
-        for line in lines:
-            line.seconds = round(dt, 1)
-        results += lines
-    table = pd.DataFrame([asdict(r) for r in results])
-    table.to_csv(out / "reproduce_soup.csv", index=False)
-    (out / "reproduce_soup.md").write_text(
-        f"# neurosoup reproduce soup (scale {scale}, first seed {seed})\n\n"
-        + _markdown(table)
-        + "\n",
-        encoding="utf-8",
-    )
-    return table
+    return _reproduce("soup", {**ROWS, **SOUP_ROWS, **BASIN_ROWS}, scale, out, seed, only)
+
+
+def reproduce_organism(
+    scale: str = "small",
+    out: Path | str = "reproduce",
+    seed: int = 0,
+    only: list[str] | None = None,
+) -> pd.DataFrame:
+    """Run the organism experiments; write ``reproduce_organism.{csv,md}``, runs and figures.
+
+    Small scale: addition 2 seeds × 9 epochs, digits 1 seed × 24 epochs (seconds); paper
+    scale: addition 10 seeds × 60 epochs, digits 3 seeds × 100 epochs, Fashion-MNIST 1 seed ×
+    100 epochs when installed. Same columns as ``reproduce_soup``.
+    """
+    return _reproduce("organism", ORGANISM_ROWS, scale, out, seed, only)
 
 
 #: ``neurosoup reproduce TARGET``: target → function(scale, out, seed, only) → table
-TARGETS = {"soup": reproduce_soup}
+TARGETS = {"soup": reproduce_soup, "organism": reproduce_organism}
 
-__all__ = ["BASIN_ROWS", "ROWS", "SCALES", "SOUP_ROWS", "TARGETS", "Result", "reproduce_soup"]
+__all__ = [
+    "BASIN_ROWS",
+    "ORGANISM_ROWS",
+    "ROWS",
+    "SCALES",
+    "SOUP_ROWS",
+    "TARGETS",
+    "Result",
+    "reproduce_organism",
+    "reproduce_soup",
+]
