@@ -4,7 +4,8 @@ Rows (``science/soup.md`` §7, ``science/particles.md`` §6–8): self-applicati
 self-training fixpoints vs steps, robustness of trained and perfect fixpoints (particle core
 only); the journal soup, the 2019 soup with respawn, the 2019 mixed soup (training sweep),
 the learn-from severity sweep and the soup basins of noisy clones (registered scenarios run by
-the soup engine). Every row records its scale, seeds and wall time; the table is written as
+the soup engine); the 2019 particle kinds, second-order replicators and the melting soup
+(``kind_rows.py``). Every row records its scale, seeds and wall time; the table is written as
 CSV and Markdown next to the figures (PNG + CSV).
 """
 
@@ -21,6 +22,7 @@ from neurosoup.particles import ConfigError
 
 from .basin_rows import BASIN_ROWS
 from .common import SCALES, Result
+from .kind_rows import KIND_ROWS
 from .particle_rows import ROWS
 from .soup_rows import SOUP_ROWS
 
@@ -47,7 +49,7 @@ def reproduce_soup(
         raise ConfigError(f"unknown scale {scale!r}; expected one of {', '.join(SCALES)}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    rows = {**ROWS, **SOUP_ROWS, **BASIN_ROWS}
+    rows = {**ROWS, **SOUP_ROWS, **BASIN_ROWS, **KIND_ROWS}
     unknown = sorted(set(only or ()) - set(rows))
     if unknown:
         raise ConfigError(f"unknown reproduce rows {unknown}; expected some of {', '.join(rows)}")
@@ -76,4 +78,13 @@ def reproduce_soup(
 #: ``neurosoup reproduce TARGET``: target → function(scale, out, seed, only) → table
 TARGETS = {"soup": reproduce_soup}
 
-__all__ = ["BASIN_ROWS", "ROWS", "SCALES", "SOUP_ROWS", "TARGETS", "Result", "reproduce_soup"]
+__all__ = [
+    "BASIN_ROWS",
+    "KIND_ROWS",
+    "ROWS",
+    "SCALES",
+    "SOUP_ROWS",
+    "TARGETS",
+    "Result",
+    "reproduce_soup",
+]
