@@ -63,7 +63,8 @@ def _check_kind_rows(table: pd.DataFrame) -> None:
     for cell in table[table["row"] == "kinds_self_apply"]["ours"]:
         assert set(_types(cell)) <= {"divergent", "zero"}  # random nets collapse (2019)
     mixed = table[table["row"] == "kinds_mixed"]
-    assert len(mixed) == 6 and mixed["measure"].str.contains("fixpoints \+ zero").sum() == 3
+    both = mixed["measure"].str.contains("fixpoints + zero", regex=False)
+    assert len(mixed) == 6 and both.sum() == 3
     for cell in mixed["ours"]:
         assert all(0 <= float(v) <= 1 for v in cell.split(", "))
     density = table[table["row"] == "kinds_density"]
