@@ -9,6 +9,11 @@ order the schedule lists them, so built-ins can be added without renumbering any
 
 Adding a built-in: write its kernel (``operators.py``), one ``Operator(...)`` below, and its
 per-particle twin in ``tests/reference/soup.py`` (``docs/extending.md``).
+
+A soup holds particles of one kind (``ParticleSpec.kind``: weightwise, aggregating,
+recurrent). Every operator that applies one particle to another works for all three (the
+particle core dispatches on the kind); an operator that needs one kind says so in ``kinds``,
+and ``SoupConfig`` refuses a schedule that lists it for another kind when it is built.
 """
 
 from __future__ import annotations
@@ -20,7 +25,13 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from neurosoup.particles import ConfigError, ParticleSpec, ParticleStore, runformat
+from neurosoup.particles import (
+    PARTICLE_KINDS,
+    ConfigError,
+    ParticleSpec,
+    ParticleStore,
+    runformat,
+)
 
 from . import operators as ops
 from .checks import PAIRINGS, check_bool, check_choice, check_int, check_positive, check_rate
@@ -32,6 +43,10 @@ MELT_MODES = ("in_place", "offspring")
 TRAIN_MODES = ("full", "epoch")
 #: codes of user rules start here, in schedule order (int8 column: at most 27 rules)
 RULE_CODE_BASE = 100
+#: built-ins with a code below this are always named in a run file's ``/events`` code table
+#: (as they always were); later built-ins only when the schedule runs them, so adding a
+#: built-in never changes the files of existing scenarios
+LISTED_CODES_BELOW = 9
 RULE_RANK = 60  # user rules run after merge, before self_apply (as before the catalogue)
 
 
@@ -109,6 +124,7 @@ class Operator:
         enabled: ``enabled(params) -> bool``; a disabled entry is dropped from the schedule.
         doc: one line for ``docs/extending.md`` and error messages.
         digest: source digest of a user rule (recorded; resume refuses a changed rule).
+        kinds: the particle kinds it runs on (None: every kind, ``particles.PARTICLE_KINDS``).
     """
 
     name: str
@@ -121,6 +137,17 @@ class Operator:
     enabled: Callable[[dict[str, Any]], bool] = lambda p: p["rate"] > 0
     doc: str = ""
     digest: str | None = None
+    kinds: tuple[str, ...] | None = None
+
+    def check_particle(self, spec: ParticleSpec) -> None:
+        """Raise a one-line ``ConfigError`` when this operator cannot act on ``spec``'s kind."""
+        if self.kinds is not None and spec.kind not in self.kinds:
+            others = [k for k in PARTICLE_KINDS if k in self.kinds]
+            raise ConfigError(
+                f"operator `{self.name}` works on {' and '.join(others)} particles only, not "
+                f"kind {spec.kind!r}; drop it from the schedule or use particle.kind = "
+                f"{others[0]!r}"
+            )
 
     def param_names(self) -> tuple[str, ...]:
         """Names of its parameters, in order."""
@@ -230,6 +257,11 @@ def _self_train(t: Tick, p: dict[str, Any]) -> Outcome:
     return Outcome()
 
 
+def _second_order_train(t: Tick, p: dict[str, Any]) -> Outcome:
+    ops.second_order_train(t.store, t.spec, p["steps"], t.lr, t.momentum)
+    return Outcome()
+
+
 def _respawn(t: Tick, p: dict[str, Any]) -> Outcome:
     slots, cause, fresh = ops.draw_respawn(
         t.store, t.spec, t.gen, divergent=p["divergent"], zero=p["zero"],
@@ -293,6 +325,14 @@ BUILT_INS: dict[str, Operator] = {
              Param("sigma", 0.01, lambda n, v: check_positive(n, v), "noise sd σ")),
             _mutate, doc="w ← w + N(0, σ²) for each chosen particle",
         ),
+        Operator(
+            "second_order_train", 9, 85,
+            (Param("steps", 20, _int_at_least(0), "full-batch steps"),),
+            _second_order_train, observable_names=lambda n: (), observe=lambda n, o, s: {},
+            enabled=lambda p: p["steps"] > 0, kinds=("weightwise",),
+            doc="steps full-batch steps toward a 2-cycle, MSE(f(w), −w) + MSE(f(f(w)), w), "
+                "of every living particle (any train_mode; non-finite particles stop)",
+        ),
     )
 }  # fmt: skip
 #: registered user rules (``chemistry.rules``), name → Operator
@@ -337,6 +377,7 @@ def legacy_keys() -> tuple[str, ...]:
 __all__ = [
     "ALIASES",
     "BUILT_INS",
+    "LISTED_CODES_BELOW",
     "MELT_MODES",
     "RULES",
     "RULE_CODE_BASE",

@@ -124,6 +124,8 @@ class SoupConfig:
         for key, value in settings.items():
             _set_param(entries, key, value)
         object.__setattr__(self, "operators", _resolve_schedule(entries))
+        for entry in self.operators:
+            catalogue.lookup(entry.name).check_particle(self.particle)
         melt = self.op("melt")
         if melt is not None and melt["mode"] == "offspring" and self.n_particles < 3:
             raise ConfigError(

@@ -24,6 +24,7 @@ from neurosoup.particles import (
     collapsed,
     learn_from_step,
     runformat,
+    second_order_step,
     self_train_step,
     train_pass,
 )
@@ -153,6 +154,26 @@ def self_train(
     rows = slice(None) if slots.shape[0] == store.capacity else slots
     buf = store.momentum[rows] if momentum > 0 else None
     w, loss, buf = _train(spec, store.weights[rows], None, steps, lr, momentum, buf, orders)
+    store.update(rows, w, buf)
+    return loss
+
+
+def second_order_train(
+    store: ParticleStore, spec: ParticleSpec, steps: int, lr: float, momentum: float
+) -> Tensor:
+    """``steps`` second-order (2-cycle) steps of every living particle, one batched call each.
+
+    Always full-batch steps (``second_order_step``): the objective needs the whole first
+    image f(w) as the second application's weight column. A non-finite particle keeps its
+    weights and momentum row. Returns the last step's loss per living particle, [N].
+    """
+    slots = store.alive_slots()
+    rows = slice(None) if slots.shape[0] == store.capacity else slots
+    w = store.weights[rows]
+    buf = store.momentum[rows] if momentum > 0 else None
+    loss = torch.zeros(w.shape[0], dtype=w.dtype, device=w.device)
+    for _ in range(steps):
+        w, loss, buf = second_order_step(spec, w, lr, momentum=momentum, buf=buf)
     store.update(rows, w, buf)
     return loss
 
@@ -305,6 +326,7 @@ __all__ = [
     "respawn",
     "rule_attack",
     "rule_self",
+    "second_order_train",
     "self_apply",
     "self_train",
 ]

@@ -35,7 +35,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from neurosoup.particles import ConfigError, InvalidRuleError, ParticleSpec
+from neurosoup.particles import PARTICLE_KINDS, ConfigError, InvalidRuleError, ParticleSpec
 
 from . import operators as ops
 from .catalogue import (
@@ -78,6 +78,8 @@ class Rule:
         noise: K, the noise length per event (``"n_weights"`` for K = P).
         vectorize: batch with ``vmap`` (True) or a loop over events (False, the fallback).
         params: the rule's own parameters and their defaults (numbers, strings, bools).
+        kinds: the particle kinds the rule works on (None: every kind); a soup of another
+            kind that lists it is refused when its config is built.
     """
 
     fn: Callable[..., Any]
@@ -88,6 +90,7 @@ class Rule:
     noise: int | str = 0
     vectorize: bool = True
     params: dict[str, Any] = field(default_factory=dict)
+    kinds: tuple[str, ...] | None = None
 
     def noise_size(self, spec: ParticleSpec) -> int:
         """K for a given particle spec."""
@@ -151,7 +154,7 @@ class Rule:
 
             base = (rate(self.rate), pairing(self.pairing))
         return Operator(self.name, None, RULE_RANK, (*base, *own), run, digest=self.digest,
-                        doc=f"user {self.form} rule")  # fmt: skip
+                        doc=f"user {self.form} rule", kinds=self.kinds)  # fmt: skip
 
 
 #: kept for scripts written against the first rule API
@@ -186,7 +189,15 @@ def _register(
     name: str | None,
     vectorize: bool,
     params: dict[str, Any] | None,
+    kinds: tuple[str, ...] | list[str] | None = None,
 ) -> Callable[[Callable[..., Any]], Rule]:
+    if kinds is not None:
+        kinds = (kinds,) if isinstance(kinds, str) else tuple(kinds)
+        bad = [k for k in kinds if k not in PARTICLE_KINDS]
+        if not kinds or bad:
+            raise ConfigError(
+                f"{form}_rule kinds must name particle kinds among {PARTICLE_KINDS}, got {kinds!r}"
+            )
     if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
         raise ConfigError(f"{form}_rule rate must be a probability in [0, 1], got {rate!r}")
     if pairing not in PAIRINGS:
@@ -205,7 +216,7 @@ def _register(
 
     def wrap(fn: Callable[..., Any]) -> Rule:
         rule = Rule(fn, name or fn.__name__, form, float(rate), pairing, noise, vectorize,
-                    params)  # fmt: skip
+                    params, kinds)  # fmt: skip
         if rule.name in BUILT_INS:
             raise ConfigError(
                 f"rule name {rule.name!r} is a built-in operator; pass another name= to "
@@ -229,9 +240,13 @@ def pair_rule(
     name: str | None = None,
     vectorize: bool = True,
     params: dict[str, Any] | None = None,
+    kinds: tuple[str, ...] | None = None,
 ) -> Callable[[Callable[..., Any]], Rule]:
-    """Decorator: register a one-pair rule (attack semantics) under ``name``."""
-    return _register("pair", rate, pairing, noise, name, vectorize, params)
+    """Decorator: register a one-pair rule (attack semantics) under ``name``.
+
+    ``kinds`` restricts it to some particle kinds (default: every kind).
+    """
+    return _register("pair", rate, pairing, noise, name, vectorize, params, kinds)
 
 
 def particle_rule(
@@ -242,20 +257,25 @@ def particle_rule(
     name: str | None = None,
     vectorize: bool = True,
     params: dict[str, Any] | None = None,
+    kinds: tuple[str, ...] | None = None,
 ) -> Callable[[Callable[..., Any]], Rule]:
     """Decorator: register a one-particle rule ``(particle, noise) → particle``."""
-    return _register("particle", rate, pairing, noise, name, vectorize, params)
+    return _register("particle", rate, pairing, noise, name, vectorize, params, kinds)
 
 
 def batch_rule(
-    rate: float = 1.0, *, name: str | None = None, params: dict[str, Any] | None = None
+    rate: float = 1.0,
+    *,
+    name: str | None = None,
+    params: dict[str, Any] | None = None,
+    kinds: tuple[str, ...] | None = None,
 ) -> Callable[[Callable[..., Any]], Rule]:
     """Decorator: register a rule over the whole store, ``fn(tick, params) → Events | None``.
 
     It takes every random number from ``tick.gen`` and writes through ``tick.store.update``;
     ``rate`` is a parameter it may use as it likes.
     """
-    return _register("batch", rate, "per_actor", 0, name, True, params)
+    return _register("batch", rate, "per_actor", 0, name, True, params, kinds)
 
 
 def get_rule(name: str) -> Rule:

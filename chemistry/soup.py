@@ -207,8 +207,7 @@ class Soup(ModelBase):
         series.append(Series(runformat.BONDS, np.int64, (2,), ragged=True))
         if self.config.op("merge") is not None:
             series.append(Series(runformat.ORGANISM_SIZES, np.int64, ragged=True, cadence="step"))
-        names = {str(c): n for n, c in self.codes.items() if n in catalogue.BUILT_INS or
-                 n in self.config.rules}  # fmt: skip
+        names = {str(c): n for n, c in self.codes.items() if self._listed(n, c)}
         tables = (
             Table(runformat.EVENTS, runformat.EVENT_COLUMNS, "tick",
                   attrs={"operators": json.dumps(dict(sorted(names.items(),
@@ -217,6 +216,14 @@ class Soup(ModelBase):
             Table(runformat.DEATHS, runformat.DEATH_COLUMNS, "died_at"),
         )  # fmt: skip
         return Layout({name: () for name in observable_names(self.config)}, tuple(series), tables)
+
+    def _listed(self, name: str, code: int) -> bool:
+        """Whether the ``/events`` code table names this operator (``LISTED_CODES_BELOW``)."""
+        if name in self.config.rules:
+            return True
+        return name in catalogue.BUILT_INS and (
+            code < catalogue.LISTED_CODES_BELOW or self.config.op(name) is not None
+        )
 
     def step_records(self) -> dict[str, Any]:
         """This tick's rows: events, births, deaths ([R, columns] int64) and organism sizes."""

@@ -105,3 +105,53 @@ register(
     },
     description="journal soup where attacks add N(0, 1e-3²) noise (user rule example)",
 )
+
+#: melt probability of the journal melting soup. science/soup.md §4 names it p_melt without a
+#: value (the journal code takes it as a required argument, in percent): we use the attack's 10 %.
+MELT_RATE = 0.1
+
+register(
+    "soup/melting-v1",
+    config={
+        **_JOURNAL,
+        "operators": [
+            {"name": "attack", "rate": 0.1, "pairing": "single"},
+            {"name": "melt", "rate": MELT_RATE, "pairing": "single", "mode": "offspring"},
+            _train(20),
+        ],
+    },
+    description="journal melting soup: attack single(0.1), melt single(0.1) as offspring "
+    "replacing a third particle, 20 self-train steps",
+    reference="no published figure; the journal soup without melt: anchor 18.1 fixpoints of 20",
+)
+register(
+    "soup/alife2019-demo-v1",
+    config={
+        **_ALIFE2019,
+        "n_particles": 100,
+        "steps": 100,
+        "operators": [
+            {"name": "attack", "rate": 0.1, "pairing": "per_actor"},
+            {"name": "learn_from", "rate": 0.1, "pairing": "per_actor", "severity": 1},
+            _train(20),
+            {"name": "respawn", "divergent": True, "zero": True},
+        ],
+    },
+    description="2019 code's demo soup: N 100, attack and learn_from 10 %, 20 training passes, "
+    "respawn divergent and zero",
+)
+register(
+    "soup/second-order-v1",
+    config={
+        "particle": {"encoding": "per_layer", "weight_init": "torch"},
+        "n_particles": 20,
+        "steps": 50,
+        "lr": 0.04,
+        "operators": [{"name": "second_order_train", "steps": 20}],
+    },
+    description="20 journal-era particles that only train toward a 2-cycle (second-order "
+    "replicators): 50 ticks × 20 SGD steps, lr 0.04",
+    reference="journal-era code, 20 nets × 1,000 steps, seeds 0-2: 14, 16, 14 second-order, "
+    "the rest other",
+    reference_values=_counts(0.0, 0.0, 0.0, 14.7, 5.3),
+)

@@ -8,7 +8,8 @@ Rows (``science/soup.md`` §7, ``science/particles.md`` §6–8): self-applicati
 self-training fixpoints vs steps, robustness of trained and perfect fixpoints (particle core
 only); the journal soup, the 2019 soup with respawn, the 2019 mixed soup (training sweep),
 the learn-from severity sweep and the soup basins of noisy clones (registered scenarios run by
-the soup engine). Every row records its scale, seeds and wall time; the table is written as
+the soup engine); the 2019 particle kinds, second-order replicators and the melting soup
+(``kind_rows.py``). Every row records its scale, seeds and wall time; the table is written as
 CSV and Markdown next to the figures (PNG + CSV).
 """
 
@@ -25,6 +26,7 @@ from neurosoup.particles import ConfigError
 
 from .basin_rows import BASIN_ROWS
 from .common import SCALES, Result
+from .kind_rows import KIND_ROWS
 from .organism_rows import ORGANISM_ROWS
 from .particle_rows import ROWS
 from .soup_rows import SOUP_ROWS
@@ -86,7 +88,8 @@ def reproduce_soup(
     Returns the table: row, experiment, measure, ours, reference, source, scale, seeds,
     seconds (seconds: wall time of the whole row, repeated on each of its lines).
     """
-    return _reproduce("soup", {**ROWS, **SOUP_ROWS, **BASIN_ROWS}, scale, out, seed, only)
+    rows = {**ROWS, **SOUP_ROWS, **BASIN_ROWS, **KIND_ROWS}
+    return _reproduce("soup", rows, scale, out, seed, only)
 
 
 def reproduce_organism(
@@ -109,6 +112,7 @@ TARGETS = {"soup": reproduce_soup, "organism": reproduce_organism}
 
 __all__ = [
     "BASIN_ROWS",
+    "KIND_ROWS",
     "ORGANISM_ROWS",
     "ROWS",
     "SCALES",

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from neurosoup.scenarios.cli import main
-from neurosoup.scenarios.reproduce import BASIN_ROWS, ROWS, SOUP_ROWS
+from neurosoup.scenarios.reproduce import BASIN_ROWS, KIND_ROWS, ROWS, SOUP_ROWS
 
 
 def test_reproduce_soup_small_has_every_row(tmp_path, capsys):
@@ -21,6 +21,7 @@ def test_reproduce_soup_small_has_every_row(tmp_path, capsys):
         "robustness_natural",
         *SOUP_ROWS,
         *BASIN_ROWS,
+        *KIND_ROWS,
     } <= rows
     assert set(ROWS) - {"self_train", "robustness"} <= rows
     assert not table["ours"].astype(str).str.startswith("not run").any()
@@ -29,7 +30,7 @@ def test_reproduce_soup_small_has_every_row(tmp_path, capsys):
     md = (tmp_path / "reproduce_soup.md").read_text()
     assert md.count("\n|") == len(table) + 2  # header, rule, rows
     figs = ("self_train_fixpoints", "robustness", "journal_soup_fixpoints", "learn_from")
-    for fig in (*figs, "mixed_soup", "soup_basins"):
+    for fig in (*figs, "mixed_soup", "soup_basins", "kinds_mixed"):
         assert (tmp_path / f"{fig}.png").exists() and (tmp_path / f"{fig}.csv").exists()
     # science: the perfect fixpoint's mean time to vergence follows the anchor table
     perfect = table[
@@ -39,6 +40,44 @@ def test_reproduce_soup_small_has_every_row(tmp_path, capsys):
     np.testing.assert_allclose([float(v) for v in perfect.split(",")], anchor, atol=1.5)
     _check_mixed_soup(table[table["row"] == "mixed_soup"], tmp_path)
     _check_soup_basins(table[table["row"] == "soup_basins"], tmp_path)
+    _check_kind_rows(table)
+
+
+def _types(cell: str) -> dict[str, float]:
+    """``fixpoint 13.0 ± 1.4, other 7.0`` → {type: mean}."""
+    out = {}
+    for part in str(cell).split(", "):
+        label, value = part.split(" ", 1)
+        out[label] = _mean(value)
+    return out
+
+
+def _check_kind_rows(table: pd.DataFrame) -> None:
+    """The 2019 kinds, second-order and melting rows at small scale: science, not numbers."""
+    kinds = ("weightwise", "aggregating", "recurrent")
+    for row, n in (("kinds_train", 20), ("kinds_self_apply", 50)):
+        part = table[table["row"] == row]
+        assert [m.split(":")[0] for m in part["measure"]] == list(kinds)
+        for cell in part["ours"]:
+            assert sum(_types(cell).values()) == pytest.approx(n)
+    for cell in table[table["row"] == "kinds_self_apply"]["ours"]:
+        assert set(_types(cell)) <= {"divergent", "zero"}  # random nets collapse (2019)
+    mixed = table[table["row"] == "kinds_mixed"]
+    both = mixed["measure"].str.contains("fixpoints + zero", regex=False)
+    assert len(mixed) == 6 and both.sum() == 3
+    for cell in mixed["ours"]:
+        assert all(0 <= float(v) <= 1 for v in cell.split(", "))
+    density = table[table["row"] == "kinds_density"]
+    assert len(density) == 3 and (density["ours"].astype(float) == 0).all()  # 0 expected
+    second = table[table["row"] == "second_order"]
+    after = {m.split("after ")[1]: _types(c) for m, c in zip(second["measure"], second["ours"],
+                                                               strict=True)}  # fmt: skip
+    # journal: 14-16 of 20 after 1,000 steps; 2-cycles only grow with more training
+    assert after["1,000 steps"].get("second_order", 0) >= 8
+    assert after["3,000 steps"]["second_order"] >= after["1,000 steps"]["second_order"]
+    melting = table[table["row"] == "melting_soup"]
+    assert sum(_types(melting["ours"].iloc[0]).values()) == pytest.approx(20)
+    assert _mean(melting["ours"].iloc[2]) > 0  # offspring were born
 
 
 def _mean(cell: str) -> float:
@@ -87,6 +126,8 @@ def test_reproduce_soup_paper_scale(tmp_path):
     table = pd.read_csv(tmp_path / "reproduce_soup.csv")
     assert len(table[table["row"] == "learn_from"]) == 11
     assert len(table[table["row"] == "mixed_soup"]) == 12
+    assert len(table[table["row"] == "kinds_mixed"]) == 6
+    assert len(table[table["row"] == "second_order"]) == 4
     assert not table["ours"].astype(str).str.startswith("not run").any()
 
 

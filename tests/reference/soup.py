@@ -5,7 +5,8 @@ Random numbers come from the same generator calls as the batched code (same shap
 order), so the twins and the kernels can be compared draw for draw; what each draw *means*
 (counterpart shift, winners, melt masks, the third particle) is recomputed here by hand.
 Weightwise application uses ``RefParticle`` (one ``nn.Linear`` stack per particle);
-training is a hand-written SGD loop on torch autograd.
+aggregating and recurrent soups use ``RefAggregating`` / ``RefRecurrent``
+(``tests/reference/kinds.py``); training is a hand-written SGD loop on torch autograd.
 """
 
 from __future__ import annotations
@@ -13,7 +14,16 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from tests.reference.particles import RefParticle, ref_apply
+from tests.reference.kinds import ref_aggregate, ref_kind_apply, ref_particle
+from tests.reference.particles import RefParticle
+from tests.reference.particles import ref_apply as ref_apply_weightwise
+
+
+def ref_apply(spec, actor: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """A◁B of one pair, for every particle kind."""
+    if spec.kind == "weightwise":
+        return ref_apply_weightwise(spec, actor, target)
+    return ref_kind_apply(spec, actor, target)
 
 # ---- draws (same generator calls as chemistry.pairing / chemistry.operators) ----------------
 
@@ -92,9 +102,32 @@ def ref_winners(targets: list[int], keys: list[float]) -> list[bool]:
 # ---- training -------------------------------------------------------------------------------
 
 
+def _sgd(w, g, lr, momentum, buf):
+    buf = momentum * buf + g if momentum > 0 else g
+    return w - lr * buf, buf
+
+
+def _ref_train_kind(spec, w, teacher, steps, lr, momentum, buf):
+    """Aggregating or recurrent: one step per step or pass (one sample: aggregates, sequence)."""
+    for _ in range(steps):
+        data = (w if teacher is None else teacher).detach().clone()
+        net = ref_particle(spec, w)
+        loss = net.loss_on(data)
+        params = list(net.parameters())
+        grads = torch.autograd.grad(loss, params)
+        g = torch.cat([x.reshape(-1) for x in grads])
+        w, buf = _sgd(w, g, lr, momentum, buf)
+    return w, (buf if momentum > 0 else torch.zeros_like(buf))
+
+
 def ref_train(spec, w, teacher, steps, lr, momentum, buf, orders=None):
-    """steps full-batch steps (orders None) or passes of one particle; teacher None = self."""
+    """steps full-batch steps (orders None) or passes of one particle; teacher None = self.
+
+    Other kinds than weightwise see one sample, so a pass is one step (orders unused).
+    """
     w, buf = w.clone(), buf.clone()
+    if spec.kind != "weightwise":
+        return _ref_train_kind(spec, w, teacher, steps, lr, momentum, buf)
     for s in range(steps):
         data = (w if teacher is None else teacher).detach().clone()
         net = RefParticle(spec, w)
@@ -231,6 +264,35 @@ def ref_self_train(t, p, name):
         t.store.weights[s], t.store.momentum[s] = w, buf
 
 
+def ref_second_order_train(t, p, name):
+    """MSE(f(w), −w) + MSE(f(f(w)), w) per particle; the 2nd application reads f(w) itself."""
+    cfg, spec = t.cfg, t.spec
+    for s in t.alive:
+        w, buf = t.store.weights[s].clone(), t.store.momentum[s].clone()
+        for _ in range(p["steps"]):
+            if not bool(torch.isfinite(w).all()):
+                break  # a non-finite particle stops training; its momentum row stays
+            net = RefParticle(spec, w)
+            once = torch.stack([net.net(row)[0] for row in _rows(spec, list(w))])
+            twice = torch.stack([net.net(row)[0] for row in _rows(spec, list(once))])
+            loss = nn.functional.mse_loss(once, -w) + nn.functional.mse_loss(twice, w)
+            grads = torch.autograd.grad(loss, [lin.weight for lin in net.linears()])
+            g = torch.cat([x.reshape(-1) for x in grads])
+            w, buf = _sgd(w, g, cfg.lr, cfg.momentum, buf)
+        t.store.weights[s] = w.detach()
+        if cfg.momentum > 0:
+            t.store.momentum[s] = buf.detach()
+
+
+def _rows(spec, values):
+    """Input rows (value, layer, cell, edge, 0, …) with the values kept in the graph."""
+    from tests.reference.particles import positions
+
+    extra = [0.0] * (spec.n_inputs - 4)
+    return [torch.cat([v.reshape(1), torch.tensor([lo, c, e, *extra], dtype=v.dtype)])
+            for v, (lo, c, e) in zip(values, positions(spec), strict=True)]
+
+
 def ref_respawn(t, p, name):
     cfg, dead = t.cfg, []
     for s in t.alive:
@@ -281,6 +343,7 @@ REF_OPERATORS = {
     "attack": ref_attack, "apply_to_other": ref_apply_to_other, "learn_from": ref_learn_from,
     "melt": ref_melt, "merge": ref_merge, "self_apply": ref_self_apply, "mutate": ref_mutate,
     "self_train": ref_self_train, "respawn": ref_respawn,
+    "second_order_train": ref_second_order_train,
 }
 
 
@@ -306,16 +369,21 @@ def ref_step(store, cfg, gen, tick: int, bonds: set, rules=()):
 
 
 def ref_type(spec, w, eps, strict=False) -> int:
-    """0 divergent, 1 zero, 2 fixpoint, 3 second order, 4 other (first match wins)."""
+    """0 divergent, 1 zero, 2 fixpoint, 3 second order, 4 other (first match wins).
+
+    Aggregating particles compare the aggregates of w, A◁A and A◁(A◁A).
+    """
     ok = (lambda d: abs(float(d)) < eps) if strict else (lambda d: abs(float(d)) <= eps)
     if not bool(torch.isfinite(w).all()):
         return 0
     if all(ok(x) for x in w):
         return 1
     once = ref_apply(spec, w, w)
+    twice = ref_apply(spec, w, once)
+    if spec.kind == "aggregating":
+        w, once, twice = (ref_aggregate(spec, v) for v in (w, once, twice))
     if all(ok(a - b) for a, b in zip(once, w, strict=True)):
         return 2
-    twice = ref_apply(spec, w, once)
     if all(ok(a - b) for a, b in zip(twice, w, strict=True)):
         return 3
     return 4

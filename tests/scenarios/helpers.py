@@ -17,6 +17,9 @@ def tiny(scenario: str, **extra) -> dict:
     train, learn = cfg.op("self_train"), cfg.op("learn_from")
     if train is not None and train["steps"] > 2:
         out["self_train.steps"] = 2
+    second = cfg.op("second_order_train")
+    if second is not None and second["steps"] > 2:
+        out["second_order_train.steps"] = 2
     if learn is not None and learn["severity"] > 2:
         out["learn_from.severity"] = 2
     return {**out, **extra}
