@@ -48,3 +48,14 @@ register(
     reference="reimplementation: R² 0.84-0.86 after 1,000 epochs; science doc: 0.34/0.59/"
     "0.72/0.78 after 50/100/200/300",
 )
+register(
+    "quine/soup-v1",
+    kind="quine",
+    config={"init": "works", "hidden": 32, "population": 64, "optimiser": "adamax",
+            "steps": 400, "snapshot_every": 20, "checkpoint_every": 50,
+            "operators": [{"name": "overwrite", "rate": 0.005},
+                          {"name": "learn_from", "rate": 0.01}]},
+    description="beyond the paper: a soup of 64 small quines (H = 32, works) that overwrite "
+    "(B ← f_A(C)) and learn from each other between Adamax epochs",
+    reference="no reference: no one has let quines interact before",
+)
