@@ -77,7 +77,7 @@ def test_schedule_config() -> None:
     dotted = QuineConfig(population=4).replace(**{"learn_from.rate": 0.2})
     assert dotted.operators[0]["name"] == "learn_from" and dotted.operators[0]["epochs"] == 1
     assert dotted.replace(**{"learn_from.epochs": 3}).operators[0]["epochs"] == 3
-    with pytest.raises(ConfigError, match="attack.*undefined for quines"):
+    with pytest.raises(ConfigError, match=r"attack.*undefined for quines"):
         QuineConfig(operators=[{"name": "attack", "rate": 0.1}])
     with pytest.raises(ConfigError, match="Did you mean `overwrite`"):
         QuineConfig(operators=[{"name": "overwrit", "rate": 0.1}])
