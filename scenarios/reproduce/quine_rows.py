@@ -1,5 +1,7 @@
-"""``neurosoup reproduce quine``: Chang & Lipson's quine experiments beside the paper's figures
-and the independent reimplementation's (``science/quine.md``, "Numbers to reproduce").
+"""``neurosoup reproduce quine``: the quine experiments beside the paper and the reimplementation.
+
+Chang & Lipson's numbers and the independent reimplementation's come from ``science/quine.md``
+("Numbers to reproduce").
 
 Scale ``paper`` runs the paper's sizes (N = 20,100 vanilla, 21,100 auxiliary; its epoch
 counts); ``small`` runs the same protocols on H = 32 quines (N = 2,080) with fewer epochs, in
