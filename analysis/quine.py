@@ -4,9 +4,9 @@ Every table that shows SSE shows R² beside it, and a member whose SSE fell belo
 while R² ≤ 0.1 is flagged ``trivial``: guessing zero scores Σθ², so shrinking weights lowers
 SSE with no copying (the zero-weight trap). Analyses (``neurosoup analyse FILE NAME``):
 
-* ``members`` (the default) — one row per member: optimiser, λ, SSE at the start, now and at
-  its lowest, R² now and at its highest, margin, quotient, ρ₀, weight RMS, accuracy, class,
-  ``trivial``;
+* ``members`` (the default) — one row per member: optimiser, λ, SSE at the start (in a quine
+  soup: at the member's birth by overwrite), now and at its lowest, R² now and at its
+  highest, margin, quotient, weight RMS, accuracy, class, ``trivial``;
 * ``training`` — SSE and R² per epoch and member (long table; the figure: both over training,
   SSE on a log scale);
 * ``regeneration`` — per regeneration: SSE and R² before and after it;
@@ -94,6 +94,12 @@ def members(run: Run) -> pd.DataFrame:
     table = pd.DataFrame(index=pd.RangeIndex(q, name="member"))
     table["optimiser"] = _per_member(run, "optimiser", "adamax")
     table["sse_start"] = sse.iloc[0].to_numpy()
+    born = births(run)
+    if len(born):  # quine soup: an offspring's start is its birth (it replaced the member)
+        last = born.groupby("member")["step"].max()
+        table["born_at"] = 0
+        table.loc[last.index, "born_at"] = last.to_numpy()
+        table.loc[last.index, "sse_start"] = [sse.loc[t, m] for m, t in last.items()]
     table["sse"] = sse_now.to_numpy()
     table["r2"] = r2_now.to_numpy()
     table["sse_min"] = sse.min().to_numpy()
@@ -117,6 +123,17 @@ def members(run: Run) -> pd.DataFrame:
     table["trivial"] = trivial_mask(col["sse_start"], col["sse"], col["r2"]).numpy()
     table.attrs["trivial_r2"] = TRIVIAL_R2
     return table
+
+
+def births(run: Run) -> pd.DataFrame:
+    """Offspring of the quine soup: step, member (overwritten), parent — winning overwrites."""
+    ev = run.events
+    if not len(ev) or "operator" not in ev:
+        return pd.DataFrame({"step": [], "member": [], "parent": []}, dtype=np.int64)
+    ow = ev[(ev["operator"] == "overwrite") & ev["applied"].astype(bool)]
+    return pd.DataFrame({"step": ow["tick"].to_numpy(np.int64),
+                         "member": ow["changed"].to_numpy(np.int64),
+                         "parent": ow["actor"].to_numpy(np.int64)})  # fmt: skip
 
 
 def _arg(frame: pd.DataFrame, fn: object) -> np.ndarray:
@@ -355,6 +372,7 @@ register_analyses(
 )  # fmt: skip
 
 __all__ = [
+    "births",
     "classes",
     "member_values",
     "members",

@@ -407,6 +407,9 @@ class QuineTraining(ModelBase):
             if self.schedule:
                 self._run_operators()
             metrics = self._measure()
+            born = self._born()
+            if born.numel():  # an offspring's zero-weight trap is judged from its birth
+                self.sse_start = self.sse_start.index_copy(0, born, metrics["sse"][born])
         regen = None
         if cfg.regenerates_after(self.steps):
             self.pop.regenerate(self._test_images())
@@ -429,6 +432,12 @@ class QuineTraining(ModelBase):
             counts[f"actions_{op.name}"] = float(ev.actor.shape[0])
             counts[f"applied_{op.name}"] = float(ev.applied.sum())
         self.last_events, self._counts = events, counts
+
+    def _born(self) -> torch.Tensor:
+        """Members overwritten by an offspring this step (winning overwrite events)."""
+        code = lookup("overwrite").code
+        rows = [ev.changed[ev.applied] for ev in self.last_events if ev.operator == code]
+        return torch.cat(rows) if rows else torch.zeros(0, dtype=torch.int64, device=self.device)
 
     def _operator_observables(self) -> list[str]:
         names = []
