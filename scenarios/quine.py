@@ -57,5 +57,8 @@ register(
                           {"name": "learn_from", "rate": 0.01}]},
     description="beyond the paper: a soup of 64 small quines (H = 32, works) that overwrite "
     "(B ← f_A(C)) and learn from each other between Adamax epochs",
-    reference="no reference: no one has let quines interact before",
+    reference="no published reference. Ours, seeds 0-2, 400 epochs: overwrite spreads lineages "
+    "by neutral drift (64 → 21-22 founders; lineage size uncorrelated with the founder's R²); an "
+    "offspring of a parent with R² ≈ 0.68 is born with R² ≈ -8…-13 and trains back to ≈ 0.55-0.6 "
+    "in 30 epochs; median R² 0.78-0.81 vs 0.85 without operators (seed 0); no zero quines",
 )
