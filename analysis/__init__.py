@@ -7,6 +7,8 @@ Map of the package (never imports ``neurosoup.chemistry`` or ``neurosoup.scenari
                    vs l1 pruning, heatmap, connectivity, per-layer PCA (registered "organism")
     organism_plots.py  the organism figures
     soup.py        type counts, whitened PCA trajectories, lineages, organism sizes, distances
+    quine.py       quine runs: members (SSE beside R², trivial), training, regeneration,
+                   accuracy-vs-replication over λ, the quine soup
     robustness.py  noise robustness (t_verge, t_fix) and basins of stored particles
     plots.py       one function per figure (→ Figure) and save_figure (PNG + CSV)
     report.py      named analyses for the CLI, every figure that fits a run, the HTML report
@@ -15,6 +17,7 @@ Map of the package (never imports ``neurosoup.chemistry`` or ``neurosoup.scenari
 from neurosoup.particles import SnapshotError
 
 from . import organism as organism  # registers the organism analyses
+from . import quine  # registers the quine analyses  # noqa: F401
 from .load import Frame, Run, Snapshots, open_run
 from .robustness import robustness, run_robustness, time_to_vergence
 from .soup import (

@@ -103,6 +103,43 @@ class Run:
         frame.index.name = "step"
         return frame
 
+    def observable(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """One observable as stored: steps [T] int64 and values [T, ...] (e.g. [T, Q]).
+
+        Raises ``SnapshotError`` when the file has no observable ``name``.
+        """
+        group = self._file.get(f"{runformat.OBSERVABLES}/{name}")
+        if group is None:
+            raise damaged(self.path, f"/observables/{name}", "no such observable")
+        try:
+            step, value = group["step"][()], group["value"][()]
+        except (KeyError, OSError) as exc:
+            raise damaged(self.path, f"/observables/{name}", str(exc)) from None
+        if len(step) != len(value):
+            where = f"/observables/{name}"
+            raise damaged(self.path, where, f"{len(step)} steps, {len(value)} values")
+        return step.astype(np.int64), value
+
+    def has_observable(self, name: str) -> bool:
+        """True when the file records observable ``name``."""
+        return f"{runformat.OBSERVABLES}/{name}" in self._file
+
+    def series(self, path: str, index: int = -1) -> tuple[int, np.ndarray]:
+        """Frame ``index`` of a series ``<path>/{step,value}`` (a kind's arrays): (step, value).
+
+        E.g. ``run.series("quines/weights")`` → (last snapshot step, weights [Q, N]).
+        """
+        group = self._file.get(path)
+        if group is None or "step" not in group or "value" not in group:
+            raise damaged(self.path, f"/{path}", "no such series")
+        steps = group["step"][()]
+        if len(steps) == 0:
+            raise damaged(self.path, f"/{path}", "the series has no frames")
+        try:
+            return int(steps[index]), group["value"][index]
+        except (IndexError, OSError) as exc:
+            raise damaged(self.path, f"/{path}", str(exc)) from None
+
     @cached_property
     def events(self) -> pd.DataFrame:
         """One row per action: tick, operator (name), actor, counterpart, changed, applied."""

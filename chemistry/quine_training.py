@@ -28,6 +28,7 @@ from neurosoup.particles import (
     SnapshotError,
     TaskData,
     draw_epoch,
+    runformat,
     train_epoch,
     trivial_mask,
 )
@@ -35,7 +36,8 @@ from neurosoup.particles.quine import INIT_PRESETS, QUINE_CLASSES, TRIVIAL_R2, c
 from neurosoup.particles.quine_train import DEFAULT_LR, check_optimiser
 
 from .config import suggest
-from .kinds import Layout, ModelBase, Series, register_kind
+from .kinds import Layout, ModelBase, Series, Table, register_kind
+from .quine_operators import QuineTick, event_names, lookup, resolve_schedule
 
 NETWORKS = ("vanilla", "auxiliary")
 DATASETS = ("digits", "mnist5k")
@@ -94,12 +96,17 @@ class QuineConfig:
         minibatch: coordinates per optimiser step (10 in the paper).
         regeneration: alternate epochs with regeneration (generations).
         epochs_per_generation: T, epochs per generation; 0 = regeneration only.
-        task_weight: λ of L_SR + λ·L_Task (auxiliary only; 0.01 in the paper).
+        task_weight: λ of L_SR + λ·L_Task (auxiliary only; 0.01 in the paper): one number or
+            a list of Q (a λ sweep as one population).
         classification_only: per member (or one for all): train λ·L_Task alone (the control).
         dtype: ``float32`` or ``float64``.
         steps: planned epochs (model steps) of a run.
         snapshot_every: weights every k epochs (and at step 0).
         checkpoint_every: checkpoint every m epochs (and at the end).
+        operators: beyond the paper, the quine soup: a schedule of quine operators run after
+            every epoch (``chemistry/quine_operators.py``: regenerate, self_train, learn_from,
+            overwrite), e.g. ``[{"name": "overwrite", "rate": 0.01}]``; vanilla quines only.
+            Stored only when given, so runs without operators keep their files.
     """
 
     network: str = "vanilla"
@@ -113,12 +120,13 @@ class QuineConfig:
     minibatch: int = 10
     regeneration: bool = False
     epochs_per_generation: int = 1
-    task_weight: float = 0.01
+    task_weight: float | tuple[float, ...] = 0.01
     classification_only: bool | tuple[bool, ...] = False
     dtype: str = "float32"
     steps: int = 30
     snapshot_every: int = 1
     checkpoint_every: int = 10
+    operators: tuple[dict[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         _choice("network", self.network, NETWORKS)
@@ -149,9 +157,15 @@ class QuineConfig:
             raise ConfigError(
                 "epochs_per_generation = 0 (regeneration only) needs regeneration = true"
             )
-        lam = self.task_weight
-        if isinstance(lam, bool) or not isinstance(lam, int | float) or not 0 <= lam < float("inf"):
-            raise ConfigError(f"task_weight λ must be a finite number >= 0, got {lam!r}; try 0.01")
+        for lam in _per_member("task_weight", self.task_weight, q):
+            bad = isinstance(lam, bool) or not isinstance(lam, int | float)
+            if bad or not 0 <= lam < float("inf"):
+                raise ConfigError(
+                    f"task_weight λ must be a finite number >= 0, got {lam!r} (one number or "
+                    "one per member); try 0.01"
+                )
+        if isinstance(self.task_weight, list):
+            object.__setattr__(self, "task_weight", tuple(self.task_weight))
         flags = _per_member("classification_only", self.classification_only, q)
         if not all(isinstance(f, bool) for f in flags):
             raise ConfigError(
@@ -165,6 +179,13 @@ class QuineConfig:
         _int("steps", self.steps, 0)
         _int("snapshot_every", self.snapshot_every, 1)
         _int("checkpoint_every", self.checkpoint_every, 1)
+        ops = resolve_schedule(self.operators)
+        if ops and self.network != "vanilla":
+            raise ConfigError(
+                "quine operators need network = 'vanilla' (auxiliary quines' predictions depend "
+                "on an image); drop operators or use network = 'vanilla'"
+            )
+        object.__setattr__(self, "operators", ops)
 
     # ---- derived ---------------------------------------------------------------------------
     @property
@@ -187,6 +208,12 @@ class QuineConfig:
         return tuple(float(x) for x in _per_member("lr", self.lr, self.population))
 
     @property
+    def task_weights(self) -> tuple[float, ...]:
+        """λ per member."""
+        return tuple(float(x) for x in _per_member("task_weight", self.task_weight,
+                                                   self.population))  # fmt: skip
+
+    @property
     def sr_weights(self) -> tuple[float, ...]:
         """1.0 for quines, 0.0 for classification-only controls, per member."""
         flags = _per_member("classification_only", self.classification_only, self.population)
@@ -198,8 +225,24 @@ class QuineConfig:
         return self.regeneration and (t == 0 or epoch % t == 0)
 
     def replace(self, **changes: Any) -> QuineConfig:
-        """A copy with some fields changed (validated)."""
-        return QuineConfig.from_dict({**self.to_dict(), **changes})
+        """A copy with some fields changed (validated).
+
+        ``<operator>.<param>`` keys (``--set overwrite.rate=0.05``) set one parameter of a
+        quine operator, adding it to the schedule when it is not there.
+        """
+        data = self.to_dict()
+        ops = [dict(e) for e in data.get("operators", [])]
+        for key in [k for k in changes if "." in k]:
+            name, _, param = key.partition(".")
+            lookup(name)
+            entry = next((e for e in ops if e["name"] == name), None)
+            if entry is None:
+                ops.append({"name": name, param: changes.pop(key)})
+            else:
+                entry[param] = changes.pop(key)
+        if ops:
+            data["operators"] = ops
+        return QuineConfig.from_dict({**data, **changes})
 
     # ---- JSON ------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -207,6 +250,10 @@ class QuineConfig:
         out = {}
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
+            if f.name == "operators":
+                if value:  # absent when empty: files of runs without operators are unchanged
+                    out[f.name] = [dict(e) for e in value]
+                continue
             out[f.name] = list(value) if isinstance(value, tuple) else value
         return out
 
@@ -226,7 +273,7 @@ class QuineConfig:
                     f"Known settings: {', '.join(CONFIG_KEYS)}"
                 )
         kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-        return cls(**kwargs)
+        return cls(**kwargs)  # type: ignore[arg-type]
 
     @classmethod
     def from_json(cls, text: str) -> QuineConfig:
@@ -331,6 +378,11 @@ class QuineTraining(ModelBase):
             config.optimisers, spec.n_weights, config.learning_rates, dtype=self.dtype, device=dev
         )
         self.observables: dict[str, float | np.ndarray] = {}
+        self.schedule = [(lookup(e["name"]), {k: v for k, v in e.items() if k != "name"})
+                         for e in config.operators]  # fmt: skip
+        self.ancestor = torch.arange(q, device=dev)
+        self.last_events: list[Any] = []
+        self._counts: dict[str, float] = {}
         metrics = self._measure()
         self.sse_start = metrics["sse"].clone()
         self._observe(metrics, None)
@@ -346,18 +398,52 @@ class QuineTraining(ModelBase):
         else:
             n_train = int(self.train_data.images.shape[0]) if aux else None
             draws = draw_epoch(self.pop, self.rngs.torch, n_train)
+            lam = cfg.task_weight
             train_epoch(
                 self.pop, self.opt, draws, self.rngs.torch, task=self.train_data,
-                lam=cfg.task_weight, sr_weight=cfg.sr_weights if aux else None,
-                minibatch=cfg.minibatch,
+                lam=list(lam) if isinstance(lam, tuple) else lam,
+                sr_weight=cfg.sr_weights if aux else None, minibatch=cfg.minibatch,
             )  # fmt: skip
+            if self.schedule:
+                self._run_operators()
             metrics = self._measure()
+            born = self._born()
+            if born.numel():  # an offspring's zero-weight trap is judged from its birth
+                self.sse_start = self.sse_start.index_copy(0, born, metrics["sse"][born])
         regen = None
         if cfg.regenerates_after(self.steps):
             self.pop.regenerate(self._test_images())
             regen = self._measure()
         self._observe(metrics, regen)
         self.running = self.steps < cfg.steps
+
+    def _run_operators(self) -> None:
+        """The quine soup: the schedule's operators in order, after this step's epoch."""
+        tick = QuineTick(
+            self.pop, self.opt, self.rngs.torch, int(self.steps),
+            torch.arange(self.pop.n_quines, device=self.device), self.ancestor,
+            self.config.minibatch,
+        )  # fmt: skip
+        events, counts = [], {}
+        for op, params in self.schedule:
+            ev = op.run(tick, params).events
+            ev.operator = op.code
+            events.append(ev)
+            counts[f"actions_{op.name}"] = float(ev.actor.shape[0])
+            counts[f"applied_{op.name}"] = float(ev.applied.sum())
+        self.last_events, self._counts = events, counts
+
+    def _born(self) -> torch.Tensor:
+        """Members overwritten by an offspring this step (winning overwrite events)."""
+        code = lookup("overwrite").code
+        rows = [ev.changed[ev.applied] for ev in self.last_events if ev.operator == code]
+        return torch.cat(rows) if rows else torch.zeros(0, dtype=torch.int64, device=self.device)
+
+    def _operator_observables(self) -> list[str]:
+        names = []
+        for op, _ in self.schedule:
+            names += [f"actions_{op.name}", f"applied_{op.name}"]
+        return [*names, "ancestor"] if self.schedule else []
 
     def _test_images(self) -> torch.Tensor | None:
         return None if self.test_data is None else self.test_data.images
@@ -384,12 +470,17 @@ class QuineTraining(ModelBase):
         }
         if "accuracy" in m:
             obs["accuracy"] = _value(m["accuracy"], q)
+        if self.schedule:
+            for name in self._operator_observables()[:-1]:
+                obs[name] = self._counts.get(name, 0.0)
+            obs["ancestor"] = _value(self.ancestor, q)
         self.observables = obs
         self._last = m if regen is None else regen  # the state the weights are in now
 
     def observable_names(self) -> list[str]:
         """Per-step observable names, in file order."""
-        return list(OBSERVABLES) + (["accuracy"] if self.pop.spec.is_auxiliary else [])
+        aux = ["accuracy"] if self.pop.spec.is_auxiliary else []
+        return list(OBSERVABLES) + aux + self._operator_observables()
 
     # ---- recording -------------------------------------------------------------------------
     def layout(self) -> Layout:
@@ -400,11 +491,25 @@ class QuineTraining(ModelBase):
         series = [Series("quines/weights", wdtype, (self.pop.spec.n_weights,))]
         series += [Series(f"quines/{k}", wdtype, v.shape) for k, v in
                    self.static_arrays().items()]  # fmt: skip
-        return Layout({name: shape for name in self.observable_names()}, tuple(series))
+        obs = {name: shape for name in self.observable_names()}
+        if not self.schedule:
+            return Layout(obs, tuple(series))
+        for name in self._operator_observables()[:-1]:
+            obs[name] = ()
+        tables = (Table(runformat.EVENTS, runformat.EVENT_COLUMNS, "tick",
+                        attrs={"operators": json.dumps(event_names())}),)  # fmt: skip
+        return Layout(obs, tuple(series), tables)
 
     def step_records(self) -> dict[str, Any]:
-        """No per-epoch tables."""
-        return {}
+        """The quine soup's events of this step ([R, 6] int64 rows); nothing without operators."""
+        if not self.schedule:
+            return {}
+        rows = []
+        for ev in self.last_events:
+            cols = [torch.full_like(ev.actor, self.steps), torch.full_like(ev.actor, ev.operator),
+                    ev.actor, ev.counterpart, ev.changed, ev.applied.long()]  # fmt: skip
+            rows.append(torch.stack(cols, dim=1).cpu().numpy())
+        return {runformat.EVENTS: rows}
 
     def size_hint(self) -> int:
         """Weights of the whole population."""
@@ -457,6 +562,7 @@ class QuineTraining(ModelBase):
             "observables": {
                 k: np.asarray(v, dtype=np.float64) for k, v in self.observables.items()
             },
+            **({"ancestor": self.ancestor.cpu().numpy().copy()} if self.schedule else {}),
         }
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -478,6 +584,9 @@ class QuineTraining(ModelBase):
                 k: torch.as_tensor(np.asarray(v), device=dev) for k, v in state["last"].items()
             }
             q = self.pop.n_quines
+            if self.schedule:
+                self.ancestor = torch.as_tensor(np.asarray(state["ancestor"]), device=dev).long()
+                self.last_events = []
             self.observables = {
                 k: (float(np.asarray(v).reshape(-1)[0]) if q == 1 else np.asarray(v).copy())
                 for k, v in state["observables"].items()

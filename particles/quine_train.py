@@ -131,6 +131,26 @@ class QuineOptimiser:
                 )
             self.state[key] = new.clone()
 
+    def subset(self, rows: Tensor) -> QuineOptimiser:
+        """A new optimiser for members ``rows`` [R] with copies of their names, rates and state."""
+        idx = rows.tolist()
+        sub = QuineOptimiser(
+            [self.names[i] for i in idx], int(self.state["m"].shape[1]),
+            [float(self.lr[i]) for i in idx], dtype=self.dtype, device=self.device,
+        )  # fmt: skip
+        sub.load_state_dict({k: v.index_select(0, rows) for k, v in self.state.items()})
+        return sub
+
+    def put(self, rows: Tensor, sub: QuineOptimiser) -> None:
+        """Write the state of ``sub`` (from ``subset(rows)``) back into rows ``rows``."""
+        for key in STATE_KEYS:
+            self.state[key].index_copy_(0, rows, sub.state[key])
+
+    def reset(self, rows: Tensor) -> None:
+        """Zero the state of members ``rows`` (a newborn starts its optimiser afresh)."""
+        for key in STATE_KEYS:
+            self.state[key].index_fill_(0, rows, 0)
+
     def step(self, w: Tensor, grad: Tensor) -> Tensor:
         """Apply every gradient member's update rule to its rows; hill-climbers are untouched.
 
@@ -244,10 +264,32 @@ def draw_epoch(
     return EpochDraws(order, idx)
 
 
-def check_loss_weights(q: int, lam: float, sr_weight: Sequence[float] | None) -> Tensor | None:
-    """Validate λ ≥ 0 and per-member SR weights (1 = quine, 0 = classification-only control)."""
+def _check_lambda(lam: object) -> None:
     if isinstance(lam, bool) or not isinstance(lam, int | float) or not lam >= 0:
         raise ConfigError(f"task weight λ must be a number >= 0, got {lam!r}; the paper uses 0.01")
+
+
+def task_weights(q: int, lam: float | Sequence[float]) -> float | Tensor:
+    """λ as given (one number for all) or a float64 row [Q] of per-member task weights."""
+    if isinstance(lam, list | tuple | Tensor):
+        values = [float(x) for x in lam] if isinstance(lam, Tensor) else list(lam)
+        if len(values) != q:
+            raise ConfigError(
+                f"task weight λ lists {len(values)} entries but the population has {q}; "
+                "give one per member or a single number"
+            )
+        for x in values:
+            _check_lambda(x)
+        return torch.tensor([float(x) for x in values], dtype=torch.float64)
+    _check_lambda(lam)
+    return lam
+
+
+def check_loss_weights(
+    q: int, lam: float | Sequence[float], sr_weight: Sequence[float] | None
+) -> Tensor | None:
+    """Validate λ ≥ 0 (one or per member) and per-member SR weights (0 = classification only)."""
+    task_weights(q, lam)
     if sr_weight is None:
         return None
     if len(sr_weight) != q:
@@ -264,10 +306,13 @@ def minibatch_loss(
     targets: Tensor,
     feats: Tensor | None,
     labels: Tensor | None,
-    lam: float,
+    lam: float | Tensor,
     sr_w: Tensor | None,
 ) -> Tensor:
-    """Summed loss per member [Q]: sr_w·Σ (f − θ_c)² (+ λ·Σ CE(logits / 0.01, label))."""
+    """Summed loss per member [Q]: sr_w·Σ (f − θ_c)² (+ λ·Σ CE(logits / 0.01, label)).
+
+    ``lam`` is one number or a per-member row [Q] (weights' dtype and device).
+    """
     f, logits = pop.forward(w, coords, feats)
     sr = ((f - targets) ** 2).sum(dim=1)
     if sr_w is not None:
@@ -288,14 +333,17 @@ def train_epoch(
     generator: torch.Generator | None = None,
     *,
     task: TaskData | None = None,
-    lam: float = 0.01,
+    lam: float | Sequence[float] = 0.01,
     sr_weight: Sequence[float] | None = None,
     minibatch: int = 10,
+    targets: Tensor | None = None,
 ) -> dict[str, Tensor]:
     """One epoch of every member (in place on ``pop.weights`` and ``opt.state``).
 
-    Returns ``loss`` [Q] (mean minibatch loss over the epoch before each step) and
-    ``accepted`` [Q] (fraction of hill-climbing proposals kept; NaN for gradient members).
+    ``lam``: one task weight λ or one per member. ``targets`` [Q, N]: the frozen targets
+    (default: the members' own weights at the start of the epoch; another quine's weights
+    make it learn-from). Returns ``loss`` [Q] (mean minibatch loss over the epoch before each
+    step) and ``accepted`` [Q] (fraction of hill-climbing proposals kept; NaN for gradient members).
     """
     q, n = pop.n_quines, pop.n_weights
     if len(opt.names) != q:
@@ -303,6 +351,9 @@ def train_epoch(
     if isinstance(minibatch, bool) or not isinstance(minibatch, int) or minibatch < 1:
         raise ConfigError(f"minibatch must be an int >= 1, got {minibatch!r}")
     sr_w = check_loss_weights(q, lam, sr_weight)
+    lam_t = task_weights(q, lam)
+    if isinstance(lam_t, Tensor):
+        lam = lam_t.to(pop.weights.dtype).to(pop.weights.device)
     if sr_w is not None:
         sr_w = sr_w.to(pop.weights.dtype).to(pop.weights.device)
     if draws.order.shape != (q, n):
@@ -316,7 +367,12 @@ def train_epoch(
     if hill is not None and draws.noise is None and generator is None:
         raise ConfigError("hill-climbing needs a generator (or draws.noise) for its noise")
     hill_lr = None if hill is None else opt.lr.index_select(0, hill).to(pop.weights.dtype)
-    targets_all = pop.weights.detach().clone()  # θ frozen at the start of the epoch
+    if targets is None:
+        targets_all = pop.weights.detach().clone()  # θ frozen at the start of the epoch
+    elif tuple(targets.shape) != (q, n):
+        raise ShapeError(f"targets must be [{q}, {n}], got {list(targets.shape)}")
+    else:
+        targets_all = targets.detach().to(pop.weights.dtype).clone()
     w = pop.weights.detach()
     loss_sum = torch.zeros(q, dtype=torch.float64, device=w.device)
     accepted = torch.zeros(q, dtype=torch.float64, device=w.device)
@@ -357,7 +413,7 @@ def train_epoch(
                     targets.index_select(0, hill),
                     None if feats is None else feats.index_select(0, hill),
                     None if labels is None else labels.index_select(0, hill),
-                    lam,
+                    lam.index_select(0, hill) if isinstance(lam, Tensor) else lam,
                     None if sr_w is None else sr_w.index_select(0, hill),
                 )
             keep = new_loss < loss.index_select(0, hill)
@@ -382,7 +438,7 @@ def train_generation(
     *,
     task: TaskData | None = None,
     test_images: Tensor | None = None,
-    lam: float = 0.01,
+    lam: float | Sequence[float] = 0.01,
     sr_weight: Sequence[float] | None = None,
     minibatch: int = 10,
 ) -> Tensor:
@@ -412,6 +468,7 @@ __all__ = [
     "check_optimiser",
     "draw_epoch",
     "minibatch_loss",
+    "task_weights",
     "train_epoch",
     "train_generation",
 ]

@@ -48,3 +48,17 @@ register(
     reference="reimplementation: R² 0.84-0.86 after 1,000 epochs; science doc: 0.34/0.59/"
     "0.72/0.78 after 50/100/200/300",
 )
+register(
+    "quine/soup-v1",
+    kind="quine",
+    config={"init": "works", "hidden": 32, "population": 64, "optimiser": "adamax",
+            "steps": 400, "snapshot_every": 20, "checkpoint_every": 50,
+            "operators": [{"name": "overwrite", "rate": 0.005},
+                          {"name": "learn_from", "rate": 0.01}]},
+    description="beyond the paper: a soup of 64 small quines (H = 32, works) that overwrite "
+    "(B ← f_A(C)) and learn from each other between Adamax epochs",
+    reference="no published reference. Ours, seeds 0-2, 400 epochs: overwrite spreads lineages "
+    "by neutral drift (64 → 21-22 founders; lineage size uncorrelated with the founder's R²); an "
+    "offspring of a parent with R² ≈ 0.68 is born with R² ≈ -8…-13 and trains back to ≈ 0.55-0.6 "
+    "in 30 epochs; median R² 0.78-0.81 vs 0.85 without operators (seed 0); no zero quines",
+)

@@ -29,6 +29,7 @@ from .common import SCALES, Result
 from .kind_rows import KIND_ROWS
 from .organism_rows import ORGANISM_ROWS
 from .particle_rows import ROWS
+from .quine_rows import QUINE_ROWS
 from .soup_rows import SOUP_ROWS
 
 
@@ -107,18 +108,34 @@ def reproduce_organism(
     return _reproduce("organism", ORGANISM_ROWS, scale, out, seed, only)
 
 
+def reproduce_quine(
+    scale: str = "small",
+    out: Path | str = "reproduce",
+    seed: int = 0,
+    only: list[str] | None = None,
+) -> pd.DataFrame:
+    """Run every quine experiment; write ``reproduce_quine.{csv,md}`` and figures into ``out``.
+
+    ``small``: H = 32 quines, well under a minute; ``paper``: the paper's sizes (~15 min on 2
+    free cores; hill-climbing's 10,000 epochs are not run, the table says how long they take).
+    """
+    return _reproduce("quine", QUINE_ROWS, scale, out, seed, only)
+
+
 #: ``neurosoup reproduce TARGET``: target → function(scale, out, seed, only) → table
-TARGETS = {"soup": reproduce_soup, "organism": reproduce_organism}
+TARGETS = {"soup": reproduce_soup, "organism": reproduce_organism, "quine": reproduce_quine}
 
 __all__ = [
     "BASIN_ROWS",
     "KIND_ROWS",
     "ORGANISM_ROWS",
+    "QUINE_ROWS",
     "ROWS",
     "SCALES",
     "SOUP_ROWS",
     "TARGETS",
     "Result",
     "reproduce_organism",
+    "reproduce_quine",
     "reproduce_soup",
 ]

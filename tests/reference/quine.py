@@ -105,9 +105,13 @@ class RefQuine:
         lam: float = 0.01,
         sr_weight: float = 1.0,
         minibatch: int = 10,
+        targets: Tensor | None = None,
     ) -> None:
-        """One epoch: order [N]; image_index [N]; noise [S, N] for hill-climbing."""
-        frozen = self.flat()
+        """One epoch: order [N]; image_index [N]; noise [S, N] for hill-climbing.
+
+        targets [N]: frozen targets (default: own weights at the start; learn-from: another's).
+        """
+        frozen = self.flat() if targets is None else targets.clone()
         n = frozen.shape[0]
         for s, a in enumerate(range(0, n, minibatch)):
             coords = order[a : a + minibatch]
