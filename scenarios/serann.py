@@ -23,6 +23,6 @@ register(
 register(
     "serann/smoke-v1",
     kind="evolution",
-    config={"population": 8, "steps": 3, "train_steps": 60, "batch": 64},
-    description="tiny SeRANN run for CI: N = 8, 3 generations, 60 training steps",
+    config={"population": 8, "steps": 3, "train_steps": 300, "lr": 3e-3, "batch": 64},
+    description="tiny SeRANN run for CI: N = 8, 3 generations, 300 training steps",
 )

@@ -17,7 +17,7 @@ from neurosoup.chemistry import evolution
 from neurosoup.chemistry.evolution import Evolution, EvolutionConfig, wright_fisher
 from neurosoup.chemistry.recorder import record, resume
 from neurosoup.particles import ConfigError
-from neurosoup.particles.serann import default_ribosome, interpret
+from neurosoup.particles.serann import ancestor, default_ribosome, interpret
 from neurosoup.particles.serann.genotype import ANCESTOR_HEX
 from neurosoup.particles.serann.ir import Death
 from neurosoup.scenarios.cli import main
@@ -115,7 +115,8 @@ def test_extinction_ends_the_run_with_one_line(monkeypatch, tmp_path) -> None:
 
 
 def test_real_training_is_deterministic_and_resumes_exactly(tmp_path) -> None:
-    cfg = EvolutionConfig(population=4, steps=3, train_steps=300, batch=64, first_copies=4)
+    cfg = EvolutionConfig(population=4, steps=3, train_steps=300, lr=3e-3, batch=64,
+                          first_copies=4)
     whole = Evolution(cfg, seed=7)
     record(whole, tmp_path / "a.h5", progress=False)
     assert whole.steps >= 2, whole.summary()  # may go extinct later: resume must match anyway
@@ -198,11 +199,10 @@ def test_bad_input_is_a_clear_error(changes, message) -> None:
         EvolutionConfig().replace(**changes)
 
 
-def test_the_shipped_ancestor_founds_a_valid_population() -> None:
-    ir = interpret(default_ribosome().decode(EvolutionConfig().ancestor_ir and
-                                             __import__("neurosoup.particles.serann",
-                                                        fromlist=["ancestor"]).ancestor())[0])
+def test_the_shipped_ancestor_decodes_to_a_valid_program() -> None:
+    ir = interpret(default_ribosome().decode(ancestor())[0])
     assert not isinstance(ir, Death) and 0.3 <= ir.alpha <= 0.5
+    assert EvolutionConfig().ancestor_ir() == ir
     assert EvolutionConfig().ancestor_hex == ANCESTOR_HEX
     cfg = EvolutionConfig.from_dict(EvolutionConfig().to_dict())
     assert cfg == EvolutionConfig()
