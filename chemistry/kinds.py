@@ -79,13 +79,17 @@ class Series:
 
 @dataclass(frozen=True)
 class Table:
-    """An append-only table of 1-D columns ``<path>/<column>``.
+    """An append-only table of columns ``<path>/<column>``, one row per entry.
 
-    ``step`` names the column holding each row's step (resume keeps rows with step ≤ t).
+    ``columns`` are ``(name, dtype)`` (a 1-D column ``[R]``) or ``(name, dtype, shape)`` (a
+    column ``[R, *shape]``, e.g. packed genotypes ``[R, 13]``). ``step`` names the column
+    holding each row's step (resume keeps rows with step ≤ t). A model's ``step_records()``
+    gives a table's rows as one 2-D array ``[R, n_columns]`` (one dtype, 1-D columns only) or
+    as a dict ``{column: array [R, *shape]}``.
     """
 
     path: str
-    columns: tuple[tuple[str, Any], ...]
+    columns: tuple[tuple[Any, ...], ...]
     step: str
     attrs: dict[str, str] = field(default_factory=dict)
 
@@ -131,6 +135,8 @@ class ModelBase(mesa.Model):
 
     kind: ClassVar[str] = ""
     unit: ClassVar[str] = "step"
+    #: set by a model that cannot continue (a SeRANN extinction): ``run`` stops, one line says why
+    stop_reason: str | None = None
 
     def __init__(
         self,
@@ -151,7 +157,8 @@ class ModelBase(mesa.Model):
 
         def step() -> None:
             mesa_step()
-            self.running = self.steps < self.config.steps  # Mesa's run_model() stops at plan
+            # Mesa's run_model() stops at the plan, or when the model ended itself
+            self.running = self.steps < self.config.steps and self.stop_reason is None
             for listener in list(self._listeners):
                 listener(self)
 
@@ -192,6 +199,8 @@ class ModelBase(mesa.Model):
         try:
             bar = tqdm(range(n), desc=self.kind, unit=self.unit, disable=not progress or not _tty())
             for _ in bar:
+                if self.stop_reason is not None:  # the model ended itself (an extinction)
+                    break
                 self.step()
         finally:
             torch.set_num_threads(old)
@@ -248,7 +257,7 @@ def get_kind(name: object, *, where: str = "") -> Kind:
 
 def _load_builtin_kinds() -> None:
     """Import the modules that register the built-in kinds (deferred: they import this one)."""
-    from . import organism_training, quine_training, soup  # noqa: F401
+    from . import evolution, organism_training, quine_training, soup  # noqa: F401
 
 
 __all__ = [

@@ -47,8 +47,10 @@ def _gzip(dtype: Any) -> dict[str, Any]:
     return {} if np.dtype(dtype).kind == "f" else {"compression": "gzip"}
 
 
-def _column(group: h5py.Group, name: str, dtype: Any) -> None:
-    group.create_dataset(name, (0,), maxshape=(None,), dtype=dtype, chunks=(4096,))
+def _column(group: h5py.Group, name: str, dtype: Any, shape: tuple[int, ...] = ()) -> None:
+    """An append-only column ``[R, *shape]`` (``shape`` = () for the 1-D columns of v2 files)."""
+    group.create_dataset(name, (0, *shape), maxshape=(None, *shape), dtype=dtype,
+                         chunks=(4096, *shape))  # fmt: skip
 
 
 def _frames(group: h5py.Group, frame: tuple[int, ...], dtype: Any) -> None:
@@ -156,8 +158,8 @@ class Recorder:
                 _frames(group, tuple(frame), s.dtype)
         for t in rec.layout.tables:
             group = file.require_group(t.path)
-            for name, dtype in t.columns:
-                _column(group, name, dtype)
+            for name, dtype, *shape in t.columns:
+                _column(group, name, dtype, tuple(shape[0]) if shape else ())
             group.attrs.update(t.attrs)
         rec.after_step(model, force=True, snapshot=first)
         return rec
@@ -236,9 +238,13 @@ class Recorder:
                 s = self._series[key]
                 self._write_series(s, [t for t, _ in buffered], [v for _, v in buffered])
         for key, rows in self._rows.items():
-            if rows:
+            if rows and isinstance(rows[0], dict):  # one array per column: {name: [R, *shape]}
+                for col, *_ in self._tables[key].columns:
+                    ds = self.file[f"{key}/{col}"]
+                    _append(ds, np.concatenate([np.asarray(r[col]) for r in rows]).astype(ds.dtype))
+            elif rows:  # one 2-D array [R, n_columns] of one dtype
                 table = np.concatenate(rows, axis=0)
-                for i, (col, _) in enumerate(self._tables[key].columns):
+                for i, (col, *_) in enumerate(self._tables[key].columns):
                     ds = self.file[f"{key}/{col}"]
                     _append(ds, table[:, i].astype(ds.dtype))
         self._obs = []

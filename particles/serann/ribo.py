@@ -187,6 +187,11 @@ def ribo_metadata() -> dict[str, object]:
     return json.loads(_data_path("ribo.json").read_text())
 
 
+def calibrated_ancestor() -> dict[str, object]:
+    """The default founder's record (``data/ancestor.json``): hex, program, calibration."""
+    return json.loads(_data_path("ancestor.json").read_text())
+
+
 def corpus_genotypes(held_out: bool | None = None) -> torch.Tensor:
     """The encoded program corpus: genotypes individuals learn to copy.
 
@@ -209,6 +214,7 @@ def corpus_genotypes(held_out: bool | None = None) -> torch.Tensor:
 __all__ = [
     "RiboAE",
     "Ribosome",
+    "calibrated_ancestor",
     "corpus_genotypes",
     "default_ribosome",
     "ribo_metadata",

@@ -94,3 +94,45 @@ def test_new_kinds_run_and_resume_through_the_generic_path(scenario, sets, tmp_p
     assert_same_file(tmp_path / "whole.h5", tmp_path / "part.h5")
     with analyse(tmp_path / "part.h5") as run:
         assert run.kind == whole.kind and len(run.observables) >= 2
+
+
+class _ShapedWalk(Walk):
+    """The toy kind plus a table whose rows are a dict and one column is [R, 3]."""
+
+    kind = "walk"
+
+    def layout(self):
+        from neurosoup.chemistry.kinds import Layout, Table
+
+        base = super().layout()
+        table = Table("walk/frames", (("step", np.int64), ("x", np.float64, (3,)),
+                                      ("tag", h5py.string_dtype())), "step")  # fmt: skip
+        return Layout(base.observables, base.series, (*base.tables, table))
+
+    def step_records(self):
+        rows = super().step_records()
+        rows["walk/frames"] = {"step": np.array([self.steps]), "x": self.x.numpy()[None],
+                               "tag": np.array([f"s{self.steps}"], dtype=object)}  # fmt: skip
+        return rows
+
+
+def test_table_columns_may_have_a_trailing_shape_and_resume(tmp_path) -> None:
+    cfg = WalkConfig(steps=7, checkpoint_every=2)
+    whole = _ShapedWalk(cfg, seed=2)
+    record(whole, tmp_path / "whole.h5", progress=False)
+    record(_ShapedWalk(cfg, seed=2), tmp_path / "part.h5", 3, progress=False)
+    part = _ShapedWalk(cfg, seed=2)
+    from neurosoup.chemistry.checkpoint import read_checkpoint
+    from neurosoup.chemistry.recorder import Recorder, checkpoint_path
+
+    part.restore(read_checkpoint(checkpoint_path(tmp_path / "part.h5")))
+    rec = Recorder.reopen(tmp_path / "part.h5", part)
+    part.run(4, progress=False)
+    rec.close()
+    assert_same_file(tmp_path / "whole.h5", tmp_path / "part.h5")
+    with h5py.File(tmp_path / "whole.h5", "r") as f:
+        x = f["walk/frames/x"]
+        assert x.shape == (8, 3) and x.dtype == np.float64 and x.maxshape == (None, 3)
+        np.testing.assert_array_equal(x[-1], whole.x.numpy())
+        assert f["walk/frames/tag"].asstr()[:].tolist() == [f"s{i}" for i in range(8)]
+        assert f["walk/crossings/walker"].ndim == 1  # 2-D rows of 1-D columns: as before

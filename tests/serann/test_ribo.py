@@ -10,12 +10,19 @@ import pytest
 import torch
 
 from neurosoup.particles.errors import ShapeError
-from neurosoup.particles.serann.genotype import ANCESTOR_HEX, ancestor, random_genotypes, to_hex
+from neurosoup.particles.serann.genotype import (
+    ANCESTOR_HEX,
+    ancestor,
+    from_hex,
+    random_genotypes,
+    to_hex,
+)
 from neurosoup.particles.serann.grammar import generate_corpus
 from neurosoup.particles.serann.ir import Death, ProgramIR
 from neurosoup.particles.serann.program import interpret
 from neurosoup.particles.serann.ribo import (
     Ribosome,
+    calibrated_ancestor,
     corpus_genotypes,
     default_ribosome,
     ribo_metadata,
@@ -77,10 +84,15 @@ def test_corpus_genotypes_and_ancestor(ribo: Ribosome) -> None:
     train_bits = corpus_genotypes(held_out=False)
     assert held.shape[1] == train_bits.shape[1] == 100 and train_bits.shape[0] >= 50_000
     anc = ancestor()
-    assert to_hex(anc)[0] == ANCESTOR_HEX == ribo_metadata()["ancestor_hex"]
+    assert to_hex(anc)[0] == ANCESTOR_HEX == calibrated_ancestor()["hex"]
     ir = interpret(ribo.decode(anc)[0])
-    assert isinstance(ir, ProgramIR)
+    assert isinstance(ir, ProgramIR)  # the shipped ancestor decodes to a valid program
     assert 0.3 <= ir.alpha <= 0.5
+    assert ribo.decode(anc)[0] == calibrated_ancestor()["program"]
+    assert ribo.decode(anc)[0].count("con = Dense") == 1  # one-layer trunk (copies with errors)
+    # the RiboAE's own pick (3-layer trunk) stays recorded but is no longer the default
+    assert not isinstance(interpret(ribo.decode(from_hex(ribo_metadata()["ancestor_hex"]))[0]),
+                          Death)  # fmt: skip
 
 
 def test_genotype_phenotype_map(ribo: Ribosome) -> None:
