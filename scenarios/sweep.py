@@ -8,11 +8,12 @@ child itself is stored in the run file's spec as ``seed_sequence`` ({entropy, sp
 Adding replicates or grid points later leaves the existing seeds as they were.
 
 ``run_sweep`` writes ``DIR/sweep.json`` (the plan), one run file per replicate
-(``DIR/runs/pPPP-rRRR.h5``, one writer each, plus ``.json`` with its final figures once it
-has finished) and ``DIR/index.csv`` (grid values, seed, file, status, seconds, the final
-figures of ``model.result()``), rewritten as replicates finish. Running the same sweep into
-the same DIR again resumes it: finished replicates are skipped, partial ones continue from
-their checkpoint (``chemistry.recorder.resume``), so the files equal an uninterrupted sweep's.
+(``DIR/runs/pPPP-rRRR.h5``, one writer each, plus ``.json`` with its final figures and the
+step it started from once it has finished) and ``DIR/index.csv`` (grid values, seed, file,
+status, seconds, the final figures of ``model.result()``), rewritten as replicates finish.
+Running the same sweep into the same DIR again resumes it: finished replicates are skipped,
+partial ones continue from their checkpoint (``chemistry.recorder.resume``), so the files
+equal an uninterrupted sweep's.
 Failed replicates are retried (a fresh executor when the old one broke, e.g. a killed pool
 worker); Dask reschedules the work of a lost worker by itself.
 """
@@ -33,8 +34,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from neurosoup.chemistry.checkpoint import checkpoint_step
 from neurosoup.chemistry.kinds import get_kind
-from neurosoup.chemistry.recorder import open_run, record, resume
+from neurosoup.chemistry.recorder import checkpoint_path, open_run, record, resume
 from neurosoup.particles import ConfigError, SnapshotError
 
 from .files import load_scenario_file
@@ -272,25 +274,34 @@ def run_replicate(run: RunSpec, out_dir: str) -> dict[str, Any]:
     A run file that this replicate started continues from its checkpoint; a file without a
     readable checkpoint (killed before the first one) is started again.
     """
+    threads = torch.get_num_threads()
     torch.set_num_threads(run.threads)
-    path = Path(out_dir) / run.file
+    try:
+        return _run_replicate(run, Path(out_dir) / run.file)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _run_replicate(run: RunSpec, path: Path) -> dict[str, Any]:
     start = time.perf_counter()
-    model = None
+    model, start_step = None, 0
     if path.exists():
         try:
             if not _matches(path, run):
                 raise ConfigError(
                     f"{path} belongs to another run (its seed differs); move it away and rerun"
                 )
+            start_step = checkpoint_step(checkpoint_path(path)) or 0
             model = resume(path, device=run.device, progress=False)
         except SnapshotError:
-            model = None  # no usable checkpoint yet: start it again
+            model, start_step = None, 0  # no usable checkpoint yet: start it again
     if model is None:
         sc = spec(run.scenario)
         model = get_kind(sc.kind).model(sc.resolve(**run.overrides), seed=run.seed,
                                         device=run.device, scenario=sc.id)  # fmt: skip
         record(model, path, overwrite=True, progress=False, spec_extra=run.spec_extra())
-    row = {"seed": run.seed, "steps": int(model.steps), "result": model.result(),
+    row = {"seed": run.seed, "steps": int(model.steps), "start_step": start_step,
+           "result": model.result(),
            "seconds": round(time.perf_counter() - start, 3)}  # fmt: skip
     _write_json(_result_path(path), row)
     return row
