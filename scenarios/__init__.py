@@ -6,6 +6,7 @@ Map of the package:
     organism.py   the registered organism networks;  quine.py  the registered quines
     files.py      TOML scenario files: ``extends = "soup/journal-v1"`` plus overrides
     runner.py     run a scenario into a run file, resume one; the reference comparison table
+    sweep.py      grid points × replicates on any executor (local pool, Dask); index.csv
     cli.py        the ``neurosoup`` command line
     examples/     an example user rule (``noisy_attack``) and scenario file
 """
