@@ -280,7 +280,7 @@ def test_jobqueue_scripts_without_a_batch_system() -> None:
                        "processes": 4}  # fmt: skip
     for kind, marker in (("slurm", "#SBATCH"), ("pbs", "#PBS")):
         cluster = jobqueue_cluster(kind, {**options, "scheduler_options": {
-            "dashboard": False, "host": "127.0.0.1"}})  # fmt: skip
+            "dashboard_address": ":0", "host": "127.0.0.1"}})  # fmt: skip
         try:
             script = cluster.job_script()
         finally:
