@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -100,6 +101,12 @@ def _client(scheduler: str | None, workers: int | None, jobqueue: tuple[str, dic
                 "`dask scheduler` or check --scheduler tcp://host:port"
             ) from None
     if jobqueue is not None:
+        submit = {"slurm": "sbatch", "pbs": "qsub"}.get(jobqueue[0], "")
+        if shutil.which(submit) is None:
+            raise ConfigError(
+                f"--{jobqueue[0]} submits jobs with `{submit}`, which is not on PATH here; run "
+                "the sweep on the cluster's login node, or use --scheduler tcp://host:port"
+            )
         cluster = jobqueue_cluster(*jobqueue)
         cluster.scale(jobs=workers or 1)
     else:

@@ -249,7 +249,8 @@ def test_interrupted_sweep_resumes_identical(long_reference, tmp_path) -> None:
       "cannot reach the Dask scheduler at tcp://127.0.0.1:1"),
      (["--executor", "local", "--scheduler", "tcp://127.0.0.1:1"], "need --executor dask"),
      (["--workers", "0"], "--workers must be an int >= 1"),
-     (["--slurm", "walltime=1:00:00"], "--slurm needs cores=N")],
+     (["--slurm", "walltime=1:00:00"], "--slurm needs cores=N"),
+     (["--slurm", "cores=2,walltime=1:00:00"], "`sbatch`, which is not on PATH")],
 )  # fmt: skip
 def test_bad_sweep_input_is_one_line_exit_2(tmp_path, capsys, extra, message) -> None:
     out = tmp_path / "sweep"
