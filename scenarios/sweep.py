@@ -272,7 +272,8 @@ def run_replicate(run: RunSpec, out_dir: str) -> dict[str, Any]:
     """Run (or finish) one replicate into its own run file; returns its index row data.
 
     A run file that this replicate started continues from its checkpoint; a file without a
-    readable checkpoint (killed before the first one) is started again.
+    readable checkpoint (killed before the first one) is started again; a file another
+    process holds locked fails the replicate (the sweep retries it later).
     """
     threads = torch.get_num_threads()
     torch.set_num_threads(run.threads)
@@ -293,7 +294,12 @@ def _run_replicate(run: RunSpec, path: Path) -> dict[str, Any]:
                 )
             start_step = checkpoint_step(checkpoint_path(path)) or 0
             model = resume(path, device=run.device, progress=False)
-        except SnapshotError:
+        except SnapshotError as exc:
+            if "locked by another process" in str(exc):  # runformat.open_h5's wording
+                raise ConfigError(
+                    f"{path} is being written by another process (an earlier sweep still "
+                    "running?); stop it, then run the sweep again to resume"
+                ) from None
             model, start_step = None, 0  # no usable checkpoint yet: start it again
     if model is None:
         sc = spec(run.scenario)

@@ -28,7 +28,13 @@ from neurosoup.chemistry.recorder import open_run, record
 from neurosoup.particles import ConfigError
 from neurosoup.scenarios import make
 from neurosoup.scenarios.cli import main
-from neurosoup.scenarios.sweep import parse_grid, plan_sweep, run_sweep, split_values
+from neurosoup.scenarios.sweep import (
+    parse_grid,
+    plan_sweep,
+    run_replicate,
+    run_sweep,
+    split_values,
+)
 from tests.chemistry.toy_parallel import Groups, GroupsConfig
 from tests.scenarios.helpers import assert_same_file, checkpoint_step, dump
 
@@ -205,6 +211,14 @@ def test_killed_dask_worker_loses_no_replicate(client, long_reference, tmp_path)
     assert_same_sweep(reference, out, plan)
 
 
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def test_interrupted_sweep_resumes_identical(long_reference, tmp_path) -> None:
     plan, reference = long_reference
     out = tmp_path / "sweep"
@@ -227,12 +241,33 @@ def test_interrupted_sweep_resumes_identical(long_reference, tmp_path) -> None:
     finally:
         os.killpg(child.pid, signal.SIGKILL)  # the driver and its pool worker
         child.wait()
+    while _group_alive(child.pid):  # the orphaned pool worker dies a moment later
+        time.sleep(0.01)
     digest = sha(first)
     assert main([*args, "--executor", "serial"]) == 0  # the same sweep again: resume
     assert sha(first) == digest, "a finished replicate was run again"
     second_row = json.loads(second.with_suffix(".json").read_text())
     assert second_row["start_step"] >= 40
     assert_same_sweep(reference, out, plan)
+
+
+def test_a_replicate_file_locked_by_a_live_writer_is_left_alone(tmp_path) -> None:
+    plan = plan_sweep("soup/journal-v1", {}, 1, sets={"steps": 1, "n_particles": 4})
+    run = plan.runs()[0]
+    path = tmp_path / run.file
+    path.parent.mkdir(parents=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import h5py, sys, time; f = h5py.File(sys.argv[1], 'w'); "
+         "print('open', flush=True); time.sleep(60)", str(path)],
+        stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        with pytest.raises(ConfigError, match="being written by another process"):
+            run_replicate(run, str(tmp_path))
+    finally:
+        holder.kill()
+        holder.wait()
+    assert run_replicate(run, str(tmp_path))["steps"] == 1  # once the writer is gone
 
 
 # ---- bad input and cluster plumbing ------------------------------------------------------------
