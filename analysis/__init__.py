@@ -12,6 +12,7 @@ Map of the package (never imports ``neurosoup.chemistry`` or ``neurosoup.scenari
     robustness.py  noise robustness (t_verge, t_fix) and basins of stored particles
     plots.py       one function per figure (→ Figure) and save_figure (PNG + CSV)
     report.py      named analyses for the CLI, every figure that fits a run, the HTML report
+    sweep.py       a sweep folder: index.csv, mean ± sd per grid point, one figure per result
 """
 
 from neurosoup.particles import SnapshotError

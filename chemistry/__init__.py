@@ -2,6 +2,7 @@
 
 Map of the package:
     kinds.py       the model-kind protocol, ModelBase (run loop, listeners), the whitelist
+    executors.py   serial / spawn process pool / Dask executors; map_work's backend
     checks.py      one-line validation helpers shared by configs and operator parameters
     config.py      SoupConfig: settings + the operator schedule; JSON round-trip
     catalogue.py   the operator catalogue: one definition per operator (built-ins, rules)

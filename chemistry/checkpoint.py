@@ -106,4 +106,13 @@ def read_checkpoint(path: Path) -> dict[str, Any]:
         ) from None
 
 
-__all__ = ["read_checkpoint", "write_checkpoint"]
+def checkpoint_step(path: Path) -> int | None:
+    """The step a checkpoint holds, without reading its state (None: missing or unreadable)."""
+    try:
+        with h5py.File(path, "r") as f:
+            return int(f.attrs["step"])
+    except (OSError, KeyError, TypeError, ValueError):
+        return None
+
+
+__all__ = ["checkpoint_step", "read_checkpoint", "write_checkpoint"]

@@ -19,6 +19,9 @@ A model implements (see ``docs/extending.md``):
 * ``result()`` — the final figures printed after ``neurosoup run`` (name → number);
 * optionally ``static_arrays()`` — arrays written once with step 0 (a quine's projection).
   Arrays may be keyed by series path or by the leaf name of one series (``weights``).
+* optionally ``uses_executor = True`` and ``map_work(fn, items)`` inside ``step()`` for the
+  independent pieces of one step (a SeRANN generation's architecture groups): they then run
+  on the executor of ``neurosoup run --executor local|dask`` (``chemistry/executors.py``).
 
 ``ModelBase`` gives every kind the same ``run`` (tqdm bar, thread policy), tick listeners (the
 recorder subscribes to them) and the Mesa conventions (``seed``, ``rng``, ``steps``, ``running``).
@@ -28,7 +31,8 @@ from __future__ import annotations
 
 import difflib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -39,6 +43,7 @@ from tqdm.auto import tqdm
 
 from neurosoup.particles import ConfigError
 
+from .executors import map_ordered
 from .rng import RunRng, check_seed, resolve_device
 
 #: below this many elements per model step, one intra-op thread (measured for soups: tiny
@@ -137,6 +142,8 @@ class ModelBase(mesa.Model):
     unit: ClassVar[str] = "step"
     #: set by a model that cannot continue (a SeRANN extinction): ``run`` stops, one line says why
     stop_reason: str | None = None
+    #: True when ``step()`` hands independent work to ``map_work`` (``--executor`` applies)
+    uses_executor: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -152,6 +159,7 @@ class ModelBase(mesa.Model):
         self.config, self.seed, self.device, self.rngs = config, int(seed), dev, rngs
         self.scenario = scenario
         self.observables: dict[str, Any] = {}
+        self.executor: Executor | None = None
         self._listeners: list[Callable[[Any], None]] = []
         mesa_step = self.step  # Mesa's wrapper: increments ``steps``, then the model's step
 
@@ -173,6 +181,24 @@ class ModelBase(mesa.Model):
         """Stop calling ``listener``."""
         if listener in self._listeners:
             self._listeners.remove(listener)
+
+    # ---- independent work ------------------------------------------------------------------
+    def use_executor(self, executor: Executor | None) -> None:
+        """Run ``map_work`` on ``executor`` (None: in this process); kinds must opt in."""
+        if executor is not None and not self.uses_executor:
+            raise ConfigError(
+                f"a {self.kind} run has no independent work to spread over an executor; drop "
+                "--executor, or run replicates in parallel with `neurosoup sweep`"
+            )
+        self.executor = executor
+
+    def map_work(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
+        """``[fn(x) for x in items]`` on the run's executor (or here); results in order.
+
+        ``fn`` must be a module-level function and each item must carry everything it needs
+        (its seeds drawn beforehand from ``rngs``), so the result is the same on any executor.
+        """
+        return map_ordered(self.executor, fn, items)
 
     # ---- running ---------------------------------------------------------------------------
     def size_hint(self) -> int:

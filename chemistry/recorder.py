@@ -14,6 +14,7 @@ file is ever executed: the spec is JSON, the model class comes from the kinds wh
 from __future__ import annotations
 
 import json
+from concurrent.futures import Executor
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -112,22 +113,19 @@ class Recorder:
         *,
         steps_planned: int | None = None,
         overwrite: bool = False,
+        spec_extra: dict[str, Any] | None = None,
     ) -> Recorder:
-        """Start a new run file for ``model`` (at step 0) and write step 0 and a checkpoint."""
+        """Start a new run file for ``model`` (at step 0) and write step 0 and a checkpoint.
+
+        ``spec_extra`` adds JSON entries to ``/parameters/spec`` after the standard ones (a
+        sweep stores ``seed_sequence``); they may not replace a standard entry.
+        """
         path = Path(path)
         if path.exists() and not overwrite:
             raise ConfigError(
                 f"refusing to overwrite existing run file {path}; pass --overwrite or choose "
                 "another --out"
             )
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            file = h5py.File(path, "w")
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot write run file {path} ({exc.strerror or exc}); choose a writable --out"
-            ) from None
-        checkpoint_path(path).unlink(missing_ok=True)
         config = model.config.to_dict()
         spec: dict[str, Any] = {
             "kind": model.kind, "scenario": model.scenario, "seed": model.seed,
@@ -138,6 +136,18 @@ class Recorder:
             spec["dtype"] = config["dtype"]
         spec["config"] = config
         spec["code"] = model.provenance()
+        for key, value in (spec_extra or {}).items():
+            if key in spec:
+                raise ConfigError(f"spec_extra may not replace the run file's own {key!r} entry")
+            spec[key] = value
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            file = h5py.File(path, "w")
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot write run file {path} ({exc.strerror or exc}); choose a writable --out"
+            ) from None
+        checkpoint_path(path).unlink(missing_ok=True)
         file.attrs.update(format=FORMAT, format_version=FORMAT_VERSION,
                           package_version=PACKAGE_VERSION, kind=model.kind)  # fmt: skip
         file.create_group("parameters").create_dataset(runformat.SPEC.split("/")[1],
@@ -317,8 +327,11 @@ def resume(
     *,
     device: torch.device | str | None = None,
     progress: bool = True,
+    executor: Executor | None = None,
 ) -> Any:
     """Continue a run from its checkpoint: ``steps`` more steps, or up to its planned length.
+
+    ``executor`` runs the model's independent work (``ModelBase.map_work``), if it has any.
 
     The model class comes from the kinds whitelist; user rules must be registered (import
     ``neurosoup.scenarios`` first) and unchanged. Returns the model; its run file is closed.
@@ -347,6 +360,7 @@ def resume(
         )
     model = kind.model(config, seed=seed, device=device or recorded, scenario=spec.get("scenario"))
     _check_code(path, spec.get("code") or {}, model.provenance())
+    model.use_executor(executor)
     model.restore(read_checkpoint(checkpoint_path(path)))
     recorder = Recorder.reopen(path, model)
     try:
@@ -368,9 +382,13 @@ def _check_code(path: Path, recorded: dict[str, str], now: dict[str, str]) -> No
 
 
 def record(model: Any, path: str | Path, n: int | None = None, *, overwrite: bool = False,
-           progress: bool = True) -> dict[str, float]:  # fmt: skip
-    """Run ``model`` for ``n`` steps (default: its planned steps) into a new run file."""
-    recorder = Recorder.create(path, model, overwrite=overwrite)
+           progress: bool = True, spec_extra: dict[str, Any] | None = None,
+           ) -> dict[str, float]:  # fmt: skip
+    """Run ``model`` for ``n`` steps (default: its planned steps) into a new run file.
+
+    ``spec_extra``: extra JSON entries of ``/parameters/spec`` (see ``Recorder.create``).
+    """
+    recorder = Recorder.create(path, model, overwrite=overwrite, spec_extra=spec_extra)
     try:
         result = model.run(n, progress=progress)
     finally:

@@ -7,6 +7,7 @@ Map of the package:
     serann.py     the registered SeRANN evolutions (kind ``evolution``)
     files.py      TOML scenario files: ``extends = "soup/journal-v1"`` plus overrides
     runner.py     run a scenario into a run file, resume one; the reference comparison table
+    sweep.py      grid points × replicates on any executor (local pool, Dask); index.csv
     cli.py        the ``neurosoup`` command line
     examples/     an example user rule (``noisy_attack``) and scenario file
 """

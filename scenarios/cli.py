@@ -10,7 +10,11 @@ import argparse
 import json
 import os
 import sys
+import time
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
 
+from neurosoup.chemistry.executors import EXECUTORS, make_executor, parse_jobqueue
 from neurosoup.particles import NeurosoupError
 
 from . import cli_analysis, cli_ribo, list_scenarios
@@ -32,11 +36,28 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _executor(args: argparse.Namespace, default: str | None) -> AbstractContextManager[Any]:
+    """The executor the options ask for (a context manager); None → ``nullcontext()``."""
+    jobqueue = None
+    for kind in ("slurm", "pbs"):
+        if getattr(args, kind) is not None:
+            if jobqueue is not None:
+                raise NeurosoupError("give either --slurm or --pbs, not both")
+            jobqueue = (kind, parse_jobqueue(kind, getattr(args, kind)))
+    name = args.executor or ("dask" if args.scheduler or jobqueue else default)
+    if name is None:
+        return nullcontext()
+    return make_executor(name, workers=args.workers, scheduler=args.scheduler,
+                         jobqueue=jobqueue, connect_timeout=args.connect_timeout)  # fmt: skip
+
+
 def _run(args: argparse.Namespace) -> int:
-    model, sc, seconds = run_target(
-        args.target, seed=args.seed, steps=args.steps, sets=parse_sets(args.set), out=args.out,
-        overwrite=args.overwrite, device=args.device, progress=not args.quiet,
-    )  # fmt: skip
+    with _executor(args, None) as executor:
+        model, sc, seconds = run_target(
+            args.target, seed=args.seed, steps=args.steps, sets=parse_sets(args.set),
+            out=args.out, overwrite=args.overwrite, device=args.device,
+            progress=not args.quiet, executor=executor,
+        )  # fmt: skip
     where = f" → {args.out}" if args.out else ""
     print(f"{sc.id} seed {model.seed}: {model.steps} {model.unit}s in {seconds:.1f} s{where}")
     print(results_table(model.result(), sc, model.config))
@@ -46,10 +67,60 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _resume(args: argparse.Namespace) -> int:
-    model, sc = resume_file(args.file, args.steps, device=args.device, progress=not args.quiet)
+    with _executor(args, None) as executor:
+        model, sc = resume_file(args.file, args.steps, device=args.device,
+                                progress=not args.quiet, executor=executor)  # fmt: skip
     print(f"{sc.id} seed {model.seed}: resumed to {model.unit} {model.steps} → {args.file}")
     print(results_table(model.result(), sc, model.config))
     return 0
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from .sweep import parse_grid, plan_sweep, run_sweep, summary_line
+
+    plan = plan_sweep(args.target, parse_grid(args.grid), args.replicates,
+                      sets=parse_sets(args.set), seed=args.seed, steps=args.steps,
+                      device=args.device)  # fmt: skip
+    start = time.perf_counter()
+
+    def executors() -> AbstractContextManager[Any]:
+        return _executor(args, "local")
+
+    with executors() as first:  # opened once up front: a bad --scheduler fails before any work
+        rows = run_sweep(plan, args.out, first, retries=0)
+    if any(r.get("status") != "done" for r in rows) and args.retries > 0:
+        rows = run_sweep(plan, args.out, executors, retries=args.retries - 1)
+    print(summary_line(plan, rows, time.perf_counter() - start))
+    print(f"index: {os.path.join(args.out, 'index.csv')}; summary: neurosoup analyse {args.out}")
+    return 0 if all(r.get("status") == "done" for r in rows) else 1
+
+
+def _executor_args(p: argparse.ArgumentParser, default: str | None) -> None:
+    text = "where independent work runs" + (f" (default {default})" if default else "")
+    p.add_argument("--executor", choices=EXECUTORS, default=None, help=text)
+    p.add_argument("--workers", type=int, default=None,
+                   help="processes (local, a Dask LocalCluster) or batch jobs (--slurm/--pbs)")
+    p.add_argument("--scheduler", default=None, metavar="tcp://host:port",
+                   help="a running Dask scheduler (implies --executor dask)")
+    p.add_argument("--slurm", default=None, metavar="cores=N,walltime=HH:MM:SS,…",
+                   help="start Dask workers as SLURM jobs (dask-jobqueue options)")
+    p.add_argument("--pbs", default=None, metavar="cores=N,walltime=HH:MM:SS,…",
+                   help="start Dask workers as PBS jobs (dask-jobqueue options)")
+    p.add_argument("--connect-timeout", type=float, default=10.0, metavar="S",
+                   help="seconds to wait for --scheduler (default 10)")
+
+
+def _sweep_args(p: argparse.ArgumentParser) -> None:
+    _target(p)
+    p.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2",
+                   help="a swept setting and its values; several --grid make a product")
+    p.add_argument("--replicates", type=int, default=1, metavar="K", help="seeds per point")
+    p.add_argument("--out", required=True, metavar="DIR", help="sweep folder (rerun: resume)")
+    p.add_argument("--seed", type=int, default=None, help="the sweep's root seed (default 0)")
+    p.add_argument("--steps", type=int, default=None, help="model steps of every replicate")
+    p.add_argument("--device", choices=("cpu", "cuda"), default=None)
+    p.add_argument("--retries", type=int, default=1, help="rounds of retrying failed replicates")
+    _executor_args(p, "local")
 
 
 def _target(p: argparse.ArgumentParser) -> None:
@@ -67,6 +138,7 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.add_argument("--device", choices=("cpu", "cuda"), default=None)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _executor_args(p, None)
 
 
 def _resume_args(p: argparse.ArgumentParser) -> None:
@@ -74,6 +146,7 @@ def _resume_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int, default=None, help="more steps (default: to the plan)")
     p.add_argument("--device", choices=("cpu", "cuda"), default=None)
     p.add_argument("--quiet", action="store_true")
+    _executor_args(p, None)
 
 
 #: the run commands: (name, help, arguments, handler); analysis and ribo add their own
@@ -82,6 +155,7 @@ COMMANDS = (
     ("show", "print a scenario's resolved config as JSON", _target, _show),
     ("run", "run a scenario (id or TOML file)", _run_args, _run),
     ("resume", "continue a run file from its checkpoint", _resume_args, _resume),
+    ("sweep", "run grid points × replicates of a scenario into a folder", _sweep_args, _sweep),
 )
 
 

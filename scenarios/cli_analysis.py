@@ -14,8 +14,10 @@ from pathlib import Path
 import pandas as pd
 
 from neurosoup.analysis import open_run
+from neurosoup.analysis.plots import save_figure
 from neurosoup.analysis.report import ANALYSES, analysis, write_figures, write_report
 from neurosoup.analysis.robustness import robustness_summary
+from neurosoup.analysis.sweep import is_sweep, open_sweep, sweep_figures, sweep_summary
 from neurosoup.particles import ConfigError
 
 ANALYSIS_OPTIONS = {
@@ -31,8 +33,38 @@ def _print_table(frame: pd.DataFrame) -> None:
         print(frame)
 
 
+def _analyse_sweep(args: argparse.Namespace) -> int:
+    """``neurosoup analyse DIR``: mean ± sd of every final figure per grid point."""
+    if args.name is not None:
+        raise ConfigError(
+            f"a sweep folder has one analysis (the summary), not {args.name!r}; drop the name or "
+            f"analyse one run file of {args.file}/runs"
+        )
+    sweep = open_sweep(args.file)
+    table = sweep_summary(sweep)
+    if args.csv:
+        Path(args.csv).parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(args.csv)
+        print(f"wrote {args.csv} ({len(table)} rows)")
+        return 0
+    n, done = len(sweep.index), len(sweep.done)
+    print(f"sweep {sweep.plan.get('scenario')}: {done}/{n} replicates done; mean ± sd per grid "
+          f"point (one figure per result: neurosoup plot {args.file} --out DIR)")  # fmt: skip
+    shown = table[[*sweep.grid, "n"]].copy()
+    for name in sweep.figures:
+        mean, sd = table[f"{name}_mean"], table[f"{name}_sd"]
+        shown[name] = [f"{m:.4g} ± {s:.2g}" for m, s in zip(mean, sd, strict=True)]
+    _print_table(shown)
+    return 0
+
+
 def cmd_analyse(args: argparse.Namespace) -> int:
-    """``neurosoup analyse FILE [NAME]``: print one analysis as a table (or write CSV)."""
+    """``neurosoup analyse FILE [NAME]``: print one analysis as a table (or write CSV).
+
+    A sweep folder (holding ``index.csv``) prints the sweep's summary instead.
+    """
+    if is_sweep(args.file):
+        return _analyse_sweep(args)
     with open_run(args.file) as run:
         fn = analysis(args.name, run.kind)  # dispatch on the file's kind
         options = {
@@ -61,8 +93,14 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
     With more files (same kind, e.g. seeds of one organism scenario), the kind's multi-run
     figures (organism: ``curves``, mean ± sd) are drawn over all of them; the other figures
-    are those of the first file.
+    are those of the first file. A sweep folder gets one figure per final figure name (mean ±
+    sd per grid point).
     """
+    if len(args.file) == 1 and is_sweep(args.file[0]):
+        for name, (fig, table) in sweep_figures(open_sweep(args.file[0])).items():
+            png, _ = save_figure(fig, table, args.out, name)
+            print(f"wrote {png} (+ {png.with_suffix('.csv').name})")
+        return 0
     runs = []
     try:
         for path in args.file:
@@ -136,7 +174,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
             f"{kind}: {', '.join(names)}" for kind, names in ANALYSES.items()
         ),
     )
-    p.add_argument("file", help="run file (.h5) written by `neurosoup run`")
+    p.add_argument("file", help="run file (.h5) written by `neurosoup run`, or a sweep folder")
     p.add_argument(
         "name", nargs="?", default=None,
         help="an analysis of the file's kind (default: soup counts; see -h for the list)",
@@ -156,7 +194,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
         "(organism: several seeds) add the figures over all of them: the organism `curves` "
         "become mean ± sd over the files.",
     )
-    p.add_argument("file", nargs="+", help="run file(s) (.h5); several only for organism runs")
+    p.add_argument(
+        "file", nargs="+", help="run file(s) (.h5; several: organism runs) or a sweep folder"
+    )
     p.add_argument("--out", required=True, help="output folder")
     _figure_options(p)
     p.set_defaults(func=cmd_plot)

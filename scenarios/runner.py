@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
@@ -74,10 +75,12 @@ def run_target(
     overwrite: bool = False,
     device: str | None = None,
     progress: bool = True,
+    executor: Executor | None = None,
 ) -> tuple[Any, ScenarioSpec, float]:
     """Run a scenario (optionally into a run file). Returns the model, its spec, seconds.
 
-    ``steps`` is the number of model steps for every kind (soup: ticks).
+    ``steps`` is the number of model steps for every kind (soup: ticks). ``executor`` runs
+    the independent work of a kind that has some (``ModelBase.map_work``).
     """
     sets = dict(sets or {})
     if steps is not None:
@@ -85,6 +88,7 @@ def run_target(
     sc, config, file_seed = resolve(target, sets)
     seed = seed if seed is not None else (file_seed if file_seed is not None else 0)
     model = get_kind(sc.kind).model(config, seed=seed, device=device, scenario=sc.id)
+    model.use_executor(executor)
     start = time.perf_counter()
     if out is None:
         model.run(progress=progress)
@@ -94,7 +98,8 @@ def run_target(
 
 
 def resume_file(path: str, steps: int | None = None, device: str | None = None,
-                progress: bool = True) -> tuple[Any, ScenarioSpec]:  # fmt: skip
+                progress: bool = True, executor: Executor | None = None,
+                ) -> tuple[Any, ScenarioSpec]:  # fmt: skip
     """Resume a run file; its scenario id must be registered."""
     if steps is not None and (isinstance(steps, bool) or steps < 0):
         raise ConfigError(f"--steps must be an int >= 0, got {steps}")
@@ -102,7 +107,7 @@ def resume_file(path: str, steps: int | None = None, device: str | None = None,
     file.close()
     name = meta.get("scenario")  # None for a model recorded from a script
     sc = spec(str(name)) if name is not None else ScenarioSpec("(unregistered)", meta["kind"])
-    return resume(path, steps, device=device, progress=progress), sc
+    return resume(path, steps, device=device, progress=progress, executor=executor), sc
 
 
 __all__ = ["parse_sets", "resolve", "results_table", "resume_file", "run_target"]
