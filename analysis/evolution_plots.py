@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from .plots import _figure
 
@@ -41,6 +42,7 @@ def adaptation_figure(table: pd.DataFrame) -> Figure:
         axes[1].set_yscale("log")
     for ax in axes[2:]:
         ax.set_xlabel("generation")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.suptitle(f"Adaptation (rolling mean over {table.attrs.get('window', 1)} generations)")
     return fig
 
@@ -66,6 +68,7 @@ def alleles_figure(freq: pd.DataFrame, min_freq: float) -> Figure:
     ax.axhline(1.0, color="k", lw=0.5, ls=":")
     ax.set(xlabel="generation", ylabel="derived-allele frequency", ylim=(-0.02, 1.02),
            title=f"Derived alleles reaching {min_freq:g} ({freq.shape[1]} sites)")  # fmt: skip
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if freq.shape[1] <= 12:
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
     return fig
