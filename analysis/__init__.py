@@ -6,6 +6,8 @@ Map of the package (never imports ``neurosoup.chemistry`` or ``neurosoup.scenari
     organism.py    organism runs: types, curves, PN_SR robustness, re-substitution, dropout
                    vs l1 pruning, heatmap, connectivity, per-layer PCA (registered "organism")
     organism_plots.py  the organism figures
+    evolution.py   evolution runs: adaptation, alleles, clones + Muller, DFE, lineages
+    evolution_plots.py  the evolution figures
     soup.py        type counts, whitened PCA trajectories, lineages, organism sizes, distances
     quine.py       quine runs: members (SSE beside R², trivial), training, regeneration,
                    accuracy-vs-replication over λ, the quine soup
@@ -17,6 +19,7 @@ Map of the package (never imports ``neurosoup.chemistry`` or ``neurosoup.scenari
 
 from neurosoup.particles import SnapshotError
 
+from . import evolution as evolution  # registers the evolution analyses
 from . import organism as organism  # registers the organism analyses
 from . import quine  # registers the quine analyses  # noqa: F401
 from .load import Frame, Run, Snapshots, open_run

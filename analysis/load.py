@@ -81,6 +81,31 @@ class Run:
             raise damaged(self.path, f"/{name}", "columns of unequal length")
         return pd.DataFrame(data)
 
+    def has_table(self, name: str) -> bool:
+        """True when the file holds a table ``/<name>/<column>`` (e.g. ``population``)."""
+        return name in self._file and hasattr(self._file[name], "keys")
+
+    def table(self, name: str) -> dict[str, np.ndarray]:
+        """Every column of the table ``/<name>`` as arrays ``[R, ...]`` (``{}`` when absent).
+
+        Columns may be multi-dimensional (e.g. packed genotypes ``[R, 13]``); strings come back
+        as ``str``. Raises ``SnapshotError`` when the columns have unequal lengths.
+        """
+        group = self._file.get(name)
+        if group is None:
+            return {}
+        try:
+            data = {c: group[c][()] for c in group if not hasattr(group[c], "keys")}
+        except OSError as exc:
+            raise damaged(self.path, f"/{name}", str(exc)) from None
+        if len({len(v) for v in data.values()}) > 1:
+            raise damaged(self.path, f"/{name}", "columns of unequal length")
+        for c, v in data.items():
+            if v.dtype.kind == "O":
+                data[c] = np.asarray([x.decode() if isinstance(x, bytes) else str(x) for x in v],
+                                     dtype=object)  # fmt: skip
+        return data
+
     @cached_property
     def observables(self) -> pd.DataFrame:
         """Every observable as one column, indexed by ``step`` (outer join over names)."""

@@ -24,6 +24,14 @@ ANALYSIS_OPTIONS = {
     "robustness": ("clones", "cap", "seed"),
     "basins": ("clones", "steps", "seed"),
     "trajectories": ("every",),
+    "adaptation": ("window",),
+    "alleles": ("min_freq", "reference"),
+    "clones": ("threshold",),
+    "muller": ("threshold",),
+    "interference": ("threshold",),
+    "dfe": ("periods", "neutral"),
+    "mutations": ("neutral",),
+    "lineage": ("id",),
 }
 
 
@@ -185,6 +193,18 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p.add_argument("--steps", type=int, default=None, help="basins: self-train steps (2500)")
     p.add_argument("--seed", type=int, default=None, help="robustness/basins: noise seed")
     p.add_argument("--every", type=int, default=None, help="trajectories: every k-th snapshot")
+    p.add_argument("--window", type=int, default=None, help="adaptation: rolling mean width")
+    p.add_argument("--min-freq", type=float, default=None,
+                   help="alleles: least derived-allele frequency shown (0.1)")
+    p.add_argument("--reference", choices=("founder", "ancestor"), default=None,
+                   help="alleles: derived relative to each founder or to the ancestor")
+    p.add_argument("--threshold", type=float, default=None,
+                   help="clones/muller/interference: share that makes a genotype a clone (0.1)")
+    p.add_argument("--periods", type=int, default=None, help="dfe: periods of the run (4)")
+    p.add_argument("--neutral", type=float, default=None,
+                   help="dfe/mutations: |s| band counted neutral (0.05)")
+    p.add_argument("--id", type=int, default=None,
+                   help="lineage (evolution): the individual whose three-generation story to print")
     p.set_defaults(func=cmd_analyse)
 
     p = sub.add_parser(
