@@ -9,7 +9,7 @@ PYTHON ?= python3
 install: $(STAMP)
 
 # torch first, pinned: 2.13.0 resolves to the local CPU wheel; an unpinned torch would pull CUDA.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e '.[dev,dask]'

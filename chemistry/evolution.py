@@ -336,6 +336,7 @@ class Evolution(ModelBase):
     """
 
     kind: ClassVar[str] = "evolution"
+    uses_executor: ClassVar[bool] = True
     unit: ClassVar[str] = "generation"
 
     def __init__(
@@ -475,7 +476,7 @@ class Evolution(ModelBase):
                     tuple(member_seed(self.seed, ids[i]) for i in part), cfg.train_settings,
                     n_copies, cfg.task, cfg.dtype, self.device.type, stacked,
                 )))  # fmt: skip
-        executor = self.executor()
+        executor = self.job_executor()
         futures = [(rows, executor.submit(run_job, job)) for rows, job in jobs]
         for rows, future in futures:
             a, e, c = future.result()
@@ -496,7 +497,14 @@ class Evolution(ModelBase):
             return torch.zeros(0, N_BITS, dtype=torch.uint8), np.zeros(0, np.int64)
         return torch.from_numpy(np.concatenate(children)), np.asarray(parent_rows, np.int64)
 
-    def executor(self) -> cf.Executor:
+    def use_executor(self, executor: cf.Executor | None) -> None:
+        """Train on ``executor`` (``neurosoup run --executor local|dask``); None: the config's."""
+        super().use_executor(executor)
+        if executor is not None:
+            self.close()
+            self._executor, self._own_executor = executor, False
+
+    def job_executor(self) -> cf.Executor:
         """The executor of the jobs (created on first use)."""
         if self._executor is None:
             if self.config.executor == "process" and self.device.type == "cpu":

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import inspect
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -20,19 +22,23 @@ from neurosoup.analysis.robustness import robustness_summary
 from neurosoup.analysis.sweep import is_sweep, open_sweep, sweep_figures, sweep_summary
 from neurosoup.particles import ConfigError
 
-ANALYSIS_OPTIONS = {
-    "robustness": ("clones", "cap", "seed"),
-    "basins": ("clones", "steps", "seed"),
-    "trajectories": ("every",),
-    "adaptation": ("window",),
-    "alleles": ("min_freq", "reference"),
-    "clones": ("threshold",),
-    "muller": ("threshold",),
-    "interference": ("threshold",),
-    "dfe": ("periods", "neutral"),
-    "mutations": ("neutral",),
-    "lineage": ("id",),
-}
+#: the optional flags of ``analyse``; each goes to the analyses whose signature takes it
+ANALYSIS_OPTIONS = ("clones", "cap", "steps", "seed", "every", "window", "min_freq", "reference",
+                    "threshold", "periods", "neutral", "id")  # fmt: skip
+
+
+def _options(args: argparse.Namespace, fn: Any, kind: str) -> dict[str, Any]:
+    """The flags given on the command line, checked against what the analysis accepts."""
+    given = {k: getattr(args, k) for k in ANALYSIS_OPTIONS if getattr(args, k, None) is not None}
+    accepted = inspect.signature(fn).parameters
+    for key in given:
+        if key not in accepted:
+            takes = [f"--{k.replace('_', '-')}" for k in ANALYSIS_OPTIONS if k in accepted]
+            raise ConfigError(
+                f"analysis {args.name or 'default'!r} of a {kind} run takes no "
+                f"--{key.replace('_', '-')}; it takes {', '.join(takes) or 'no options'}"
+            )
+    return given
 
 
 def _print_table(frame: pd.DataFrame) -> None:
@@ -75,12 +81,7 @@ def cmd_analyse(args: argparse.Namespace) -> int:
         return _analyse_sweep(args)
     with open_run(args.file) as run:
         fn = analysis(args.name, run.kind)  # dispatch on the file's kind
-        options = {
-            k: getattr(args, k)
-            for k in ANALYSIS_OPTIONS.get(args.name or "", ())
-            if getattr(args, k) is not None
-        }
-        table = fn(run, **options)
+        table = fn(run, **_options(args, fn, run.kind))
     notes = list(table.attrs.get("notes", ()))  # lines an analysis prints beside its table
     if args.csv:
         Path(args.csv).parent.mkdir(parents=True, exist_ok=True)

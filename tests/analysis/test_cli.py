@@ -135,3 +135,13 @@ def test_analyse_dispatches_on_the_kind_of_the_file(tmp_path, capsys) -> None:
     assert "unknown analysis 'counts' for a walk run" in capsys.readouterr().err
     assert main(["plot", str(path), "--out", str(tmp_path / "figs")]) == 0
     assert (tmp_path / "figs" / "observables.png").is_file()
+
+
+def test_an_option_the_analysis_does_not_take_is_one_line(tmp_path, capsys) -> None:
+    path = tmp_path / "s.h5"
+    assert main(["run", "soup/journal-v1", "--steps", "2", "--set", "n_particles=4",
+                 "--out", str(path), "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["analyse", str(path), "lineage", "--id", "3"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "takes no --id" in err
