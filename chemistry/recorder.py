@@ -14,6 +14,8 @@ file is ever executed: the spec is JSON, the model class comes from the kinds wh
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -36,9 +38,66 @@ _INT = np.int64
 _CHUNK_BYTES = 4 << 20
 
 
+def _check(dtype: Any) -> dict[str, Any]:
+    """A fletcher32 checksum on every chunk, so a flipped bit is found on reading (not vlen)."""
+    return {} if np.dtype(dtype).kind == "O" else {"fletcher32": True}
+
+
 def checkpoint_path(path: str | Path) -> Path:
     """The sibling checkpoint file of a run file."""
     return Path(f"{path}.ckpt")
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc).split("(")[-1].rstrip(")") or type(exc).__name__
+
+
+def check_writable(path: str | Path, *, overwrite: bool = False) -> None:
+    """Refuse an output path before any work starts.
+
+    Refused: an existing file, an unwritable folder, a file another process is writing.
+    Writes (and removes) a one-byte probe file, because permission bits say nothing when
+    running as root and a full disk shows only on writing.
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise ConfigError(
+            f"refusing to overwrite existing run file {path}; pass --overwrite or choose "
+            "another --out"
+        )
+    if path.is_dir():
+        raise ConfigError(f"--out {path} is a directory; give a file name such as {path}/run.h5")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=path.parent)
+        try:
+            os.write(fd, b"0")
+        finally:
+            os.close(fd)
+            os.unlink(probe)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write run file {path} ({_reason(exc)}); choose a writable --out"
+        ) from None
+    if path.exists():  # --overwrite: never truncate a file a live run holds open
+        try:
+            h5py.File(path, "r+").close()
+        except OSError as exc:
+            if "unable to lock" in str(exc) or getattr(exc, "errno", None) == 11:
+                raise ConfigError(
+                    f"{path} is being written by another process (a run still going?); wait "
+                    "for it to finish or choose another --out"
+                ) from None
+
+
+def _write_failed(path: Path, exc: OSError, step: int | None) -> SnapshotError:
+    """The one line for a write that failed mid-run (full disk, file size limit, I/O error)."""
+    then = (
+        f"free space, then `neurosoup resume {path}` continues from its checkpoint (step {step})"
+        if step is not None
+        else "free space and run it again"
+    )
+    return SnapshotError(f"{path}: writing the run file failed ({_reason(exc)}); {then}")
 
 
 # ---- dataset helpers ------------------------------------------------------------------------
@@ -50,12 +109,13 @@ def _gzip(dtype: Any) -> dict[str, Any]:
 def _column(group: h5py.Group, name: str, dtype: Any, shape: tuple[int, ...] = ()) -> None:
     """An append-only column ``[R, *shape]`` (``shape`` = () for the 1-D columns of v2 files)."""
     group.create_dataset(name, (0, *shape), maxshape=(None, *shape), dtype=dtype,
-                         chunks=(4096, *shape))  # fmt: skip
+                         chunks=(4096, *shape), **_check(dtype))  # fmt: skip
 
 
 def _frames(group: h5py.Group, frame: tuple[int, ...], dtype: Any) -> None:
     """``step [S]`` and ``value [S, *frame]``: one frame per chunk, axis 0 split above 4 MB."""
-    group.create_dataset("step", (0,), maxshape=(None,), dtype=_INT, chunks=(1024,))
+    group.create_dataset("step", (0,), maxshape=(None,), dtype=_INT, chunks=(1024,),
+                         **_check(_INT))  # fmt: skip
     chunks: tuple[int, ...] = (1024,)
     if frame:
         per_row = int(np.prod(frame[1:], dtype=np.int64)) * np.dtype(dtype).itemsize
@@ -63,7 +123,7 @@ def _frames(group: h5py.Group, frame: tuple[int, ...], dtype: Any) -> None:
         chunks = (1, max(1, -(-frame[0] // parts)), *frame[1:])
     group.create_dataset("value", (0, *frame), maxshape=(None, *([None] * len(frame))),
                          dtype=dtype, chunks=chunks, fillvalue=runformat.fill_value(dtype),
-                         **_gzip(dtype))  # fmt: skip
+                         **_gzip(dtype), **_check(dtype))  # fmt: skip
 
 
 def _ragged(group: h5py.Group, shape: tuple[int, ...], dtype: Any) -> None:
@@ -71,7 +131,7 @@ def _ragged(group: h5py.Group, shape: tuple[int, ...], dtype: Any) -> None:
     _column(group, "step", _INT)
     _column(group, "count", _INT)
     group.create_dataset("value", (0, *shape), maxshape=(None, *shape), dtype=dtype,
-                         chunks=(1024, *shape) if shape else (4096,))  # fmt: skip
+                         chunks=(1024, *shape) if shape else (4096,), **_check(dtype))  # fmt: skip
 
 
 def _append(ds: h5py.Dataset, rows: np.ndarray) -> None:
@@ -115,19 +175,26 @@ class Recorder:
     ) -> Recorder:
         """Start a new run file for ``model`` (at step 0) and write step 0 and a checkpoint."""
         path = Path(path)
-        if path.exists() and not overwrite:
-            raise ConfigError(
-                f"refusing to overwrite existing run file {path}; pass --overwrite or choose "
-                "another --out"
-            )
+        check_writable(path, overwrite=overwrite)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
             file = h5py.File(path, "w")
         except OSError as exc:
             raise ConfigError(
-                f"cannot write run file {path} ({exc.strerror or exc}); choose a writable --out"
+                f"cannot write run file {path} ({_reason(exc)}); choose a writable --out"
             ) from None
         checkpoint_path(path).unlink(missing_ok=True)
+        try:
+            return cls._start(path, file, model, steps_planned)
+        except BaseException as exc:  # nothing half-written stays behind a run that never began
+            _close_quietly(file)
+            for p in (path, checkpoint_path(path), Path(f"{checkpoint_path(path)}.tmp")):
+                p.unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise _write_failed(path, exc, None) from None
+            raise
+
+    @classmethod
+    def _start(cls, path: Path, file: h5py.File, model: Any, steps_planned: int | None) -> Recorder:
         config = model.config.to_dict()
         spec: dict[str, Any] = {
             "kind": model.kind, "scenario": model.scenario, "seed": model.seed,
@@ -265,6 +332,28 @@ class Recorder:
             self.file.close()
         self.model.unsubscribe(self.after_step)
 
+    def abort(self) -> None:
+        """Close after a failed write, adding nothing: the last checkpoint is the resume point."""
+        _close_quietly(self.file)
+        Path(f"{checkpoint_path(self.path)}.tmp").unlink(missing_ok=True)
+        self.model.unsubscribe(self.after_step)
+
+    def run(self, n: int | None, *, progress: bool) -> Any:
+        """``model.run(n)``, then close; a failed write becomes one ``SnapshotError`` line."""
+        try:
+            result = self.model.run(n, progress=progress)
+            self.close()
+        except OSError as exc:
+            self.abort()
+            raise _write_failed(self.path, exc, _checkpoint_step(self.path)) from None
+        except BaseException:
+            try:
+                self.close()
+            except OSError:
+                self.abort()
+            raise
+        return result
+
     # ---- resume ----------------------------------------------------------------------------
     def truncate(self, step: int) -> None:
         """Drop every row recorded after ``step`` (observables, series, tables)."""
@@ -325,7 +414,10 @@ def resume(
     """
     path = Path(path)
     file, spec = open_run(path)
-    file.close()
+    try:
+        runformat.verify(file, path)  # never append to a file whose old rows are damaged
+    finally:
+        file.close()
     if spec["format_version"] < FORMAT_VERSION:
         raise SnapshotError(
             f"{path} has format_version {spec['format_version']}: this neurosoup analyses it but "
@@ -349,11 +441,7 @@ def resume(
     _check_code(path, spec.get("code") or {}, model.provenance())
     model.restore(read_checkpoint(checkpoint_path(path)))
     recorder = Recorder.reopen(path, model)
-    try:
-        n = max(planned - model.steps, 0) if steps is None else steps
-        model.run(n, progress=progress)
-    finally:
-        recorder.close()
+    recorder.run(max(planned - model.steps, 0) if steps is None else steps, progress=progress)
     return model
 
 
@@ -371,17 +459,30 @@ def record(model: Any, path: str | Path, n: int | None = None, *, overwrite: boo
            progress: bool = True) -> dict[str, float]:  # fmt: skip
     """Run ``model`` for ``n`` steps (default: its planned steps) into a new run file."""
     recorder = Recorder.create(path, model, overwrite=overwrite)
+    return recorder.run(n, progress=progress)
+
+
+def _close_quietly(file: h5py.File) -> None:
     try:
-        result = model.run(n, progress=progress)
-    finally:
-        recorder.close()
-    return result
+        if file.id.valid:
+            file.close()
+    except (OSError, RuntimeError):
+        pass
+
+
+def _checkpoint_step(path: Path) -> int | None:
+    try:
+        with h5py.File(checkpoint_path(path), "r") as f:
+            return int(f.attrs["step"])
+    except (OSError, KeyError):
+        return None
 
 
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "Recorder",
+    "check_writable",
     "checkpoint_path",
     "open_run",
     "record",
