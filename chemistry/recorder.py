@@ -13,6 +13,7 @@ file is ever executed: the spec is JSON, the model class comes from the kinds wh
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -60,13 +61,13 @@ def check_writable(path: str | Path, *, overwrite: bool = False) -> None:
     running as root and a full disk shows only on writing.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"--out {path} is a directory; give a file name such as {path}/run.h5")
     if path.exists() and not overwrite:
         raise ConfigError(
             f"refusing to overwrite existing run file {path}; pass --overwrite or choose "
             "another --out"
         )
-    if path.is_dir():
-        raise ConfigError(f"--out {path} is a directory; give a file name such as {path}/run.h5")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=path.parent)
@@ -189,7 +190,7 @@ class Recorder:
             _close_quietly(file)
             for p in (path, checkpoint_path(path), Path(f"{checkpoint_path(path)}.tmp")):
                 p.unlink(missing_ok=True)
-            if isinstance(exc, OSError):
+            if isinstance(exc, OSError | RuntimeError) and _is_write_failure(exc):
                 raise _write_failed(path, exc, None) from None
             raise
 
@@ -343,13 +344,16 @@ class Recorder:
         try:
             result = self.model.run(n, progress=progress)
             self.close()
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:  # h5py reports a failed write as either
+            if not _is_write_failure(exc):
+                self.abort()
+                raise
             self.abort()
             raise _write_failed(self.path, exc, _checkpoint_step(self.path)) from None
         except BaseException:
             try:
                 self.close()
-            except OSError:
+            except (OSError, RuntimeError):
                 self.abort()
             raise
         return result
@@ -460,6 +464,16 @@ def record(model: Any, path: str | Path, n: int | None = None, *, overwrite: boo
     """Run ``model`` for ``n`` steps (default: its planned steps) into a new run file."""
     recorder = Recorder.create(path, model, overwrite=overwrite)
     return recorder.run(n, progress=progress)
+
+
+def _is_write_failure(exc: BaseException) -> bool:
+    """True for a full disk, a file size limit or an I/O error while writing."""
+    if isinstance(exc, OSError) and exc.errno in (errno.EFBIG, errno.ENOSPC, errno.EIO,
+                                                   errno.EDQUOT):  # fmt: skip
+        return True
+    text = str(exc)
+    marks = ("write failed", "File too large", "No space left", "unable to extend file")
+    return any(m in text for m in (*marks, "errno = 27", "errno = 28"))
 
 
 def _close_quietly(file: h5py.File) -> None:
