@@ -13,7 +13,10 @@ file is ever executed: the spec is JSON, the model class comes from the kinds wh
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import tempfile
 from concurrent.futures import Executor
 from importlib import metadata
 from pathlib import Path
@@ -37,9 +40,66 @@ _INT = np.int64
 _CHUNK_BYTES = 4 << 20
 
 
+def _check(dtype: Any) -> dict[str, Any]:
+    """A fletcher32 checksum on every chunk, so a flipped bit is found on reading (not vlen)."""
+    return {} if np.dtype(dtype).kind == "O" else {"fletcher32": True}
+
+
 def checkpoint_path(path: str | Path) -> Path:
     """The sibling checkpoint file of a run file."""
     return Path(f"{path}.ckpt")
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc).split("(")[-1].rstrip(")") or type(exc).__name__
+
+
+def check_writable(path: str | Path, *, overwrite: bool = False) -> None:
+    """Refuse an output path before any work starts.
+
+    Refused: an existing file, an unwritable folder, a file another process is writing.
+    Writes (and removes) a one-byte probe file, because permission bits say nothing when
+    running as root and a full disk shows only on writing.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"--out {path} is a directory; give a file name such as {path}/run.h5")
+    if path.exists() and not overwrite:
+        raise ConfigError(
+            f"refusing to overwrite existing run file {path}; pass --overwrite or choose "
+            "another --out"
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=path.parent)
+        try:
+            os.write(fd, b"0")
+        finally:
+            os.close(fd)
+            os.unlink(probe)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write run file {path} ({_reason(exc)}); choose a writable --out"
+        ) from None
+    if path.exists():  # --overwrite: never truncate a file a live run holds open
+        try:
+            h5py.File(path, "r+").close()
+        except OSError as exc:
+            if "unable to lock" in str(exc) or getattr(exc, "errno", None) == 11:
+                raise ConfigError(
+                    f"{path} is being written by another process (a run still going?); wait "
+                    "for it to finish or choose another --out"
+                ) from None
+
+
+def _write_failed(path: Path, exc: OSError, step: int | None) -> SnapshotError:
+    """The one line for a write that failed mid-run (full disk, file size limit, I/O error)."""
+    then = (
+        f"free space, then `neurosoup resume {path}` continues from its checkpoint (step {step})"
+        if step is not None
+        else "free space and run it again"
+    )
+    return SnapshotError(f"{path}: writing the run file failed ({_reason(exc)}); {then}")
 
 
 # ---- dataset helpers ------------------------------------------------------------------------
@@ -51,12 +111,13 @@ def _gzip(dtype: Any) -> dict[str, Any]:
 def _column(group: h5py.Group, name: str, dtype: Any, shape: tuple[int, ...] = ()) -> None:
     """An append-only column ``[R, *shape]`` (``shape`` = () for the 1-D columns of v2 files)."""
     group.create_dataset(name, (0, *shape), maxshape=(None, *shape), dtype=dtype,
-                         chunks=(4096, *shape))  # fmt: skip
+                         chunks=(4096, *shape), **_check(dtype))  # fmt: skip
 
 
 def _frames(group: h5py.Group, frame: tuple[int, ...], dtype: Any) -> None:
     """``step [S]`` and ``value [S, *frame]``: one frame per chunk, axis 0 split above 4 MB."""
-    group.create_dataset("step", (0,), maxshape=(None,), dtype=_INT, chunks=(1024,))
+    group.create_dataset("step", (0,), maxshape=(None,), dtype=_INT, chunks=(1024,),
+                         **_check(_INT))  # fmt: skip
     chunks: tuple[int, ...] = (1024,)
     if frame:
         per_row = int(np.prod(frame[1:], dtype=np.int64)) * np.dtype(dtype).itemsize
@@ -64,7 +125,7 @@ def _frames(group: h5py.Group, frame: tuple[int, ...], dtype: Any) -> None:
         chunks = (1, max(1, -(-frame[0] // parts)), *frame[1:])
     group.create_dataset("value", (0, *frame), maxshape=(None, *([None] * len(frame))),
                          dtype=dtype, chunks=chunks, fillvalue=runformat.fill_value(dtype),
-                         **_gzip(dtype))  # fmt: skip
+                         **_gzip(dtype), **_check(dtype))  # fmt: skip
 
 
 def _ragged(group: h5py.Group, shape: tuple[int, ...], dtype: Any) -> None:
@@ -72,7 +133,7 @@ def _ragged(group: h5py.Group, shape: tuple[int, ...], dtype: Any) -> None:
     _column(group, "step", _INT)
     _column(group, "count", _INT)
     group.create_dataset("value", (0, *shape), maxshape=(None, *shape), dtype=dtype,
-                         chunks=(1024, *shape) if shape else (4096,))  # fmt: skip
+                         chunks=(1024, *shape) if shape else (4096,), **_check(dtype))  # fmt: skip
 
 
 def _append(ds: h5py.Dataset, rows: np.ndarray) -> None:
@@ -121,11 +182,33 @@ class Recorder:
         sweep stores ``seed_sequence``); they may not replace a standard entry.
         """
         path = Path(path)
-        if path.exists() and not overwrite:
+        check_writable(path, overwrite=overwrite)
+        try:
+            file = h5py.File(path, "w")
+        except OSError as exc:
             raise ConfigError(
-                f"refusing to overwrite existing run file {path}; pass --overwrite or choose "
-                "another --out"
-            )
+                f"cannot write run file {path} ({_reason(exc)}); choose a writable --out"
+            ) from None
+        checkpoint_path(path).unlink(missing_ok=True)
+        try:
+            return cls._start(path, file, model, steps_planned, spec_extra)
+        except BaseException as exc:  # nothing half-written stays behind a run that never began
+            _close_quietly(file)
+            for p in (path, checkpoint_path(path), Path(f"{checkpoint_path(path)}.tmp")):
+                p.unlink(missing_ok=True)
+            if isinstance(exc, OSError | RuntimeError) and _is_write_failure(exc):
+                raise _write_failed(path, exc, None) from None
+            raise
+
+    @classmethod
+    def _start(
+        cls,
+        path: Path,
+        file: h5py.File,
+        model: Any,
+        steps_planned: int | None,
+        spec_extra: dict[str, Any] | None = None,
+    ) -> Recorder:
         config = model.config.to_dict()
         spec: dict[str, Any] = {
             "kind": model.kind, "scenario": model.scenario, "seed": model.seed,
@@ -140,14 +223,6 @@ class Recorder:
             if key in spec:
                 raise ConfigError(f"spec_extra may not replace the run file's own {key!r} entry")
             spec[key] = value
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            file = h5py.File(path, "w")
-        except OSError as exc:
-            raise ConfigError(
-                f"cannot write run file {path} ({exc.strerror or exc}); choose a writable --out"
-            ) from None
-        checkpoint_path(path).unlink(missing_ok=True)
         file.attrs.update(format=FORMAT, format_version=FORMAT_VERSION,
                           package_version=PACKAGE_VERSION, kind=model.kind)  # fmt: skip
         file.create_group("parameters").create_dataset(runformat.SPEC.split("/")[1],
@@ -275,6 +350,31 @@ class Recorder:
             self.file.close()
         self.model.unsubscribe(self.after_step)
 
+    def abort(self) -> None:
+        """Close after a failed write, adding nothing: the last checkpoint is the resume point."""
+        _close_quietly(self.file)
+        Path(f"{checkpoint_path(self.path)}.tmp").unlink(missing_ok=True)
+        self.model.unsubscribe(self.after_step)
+
+    def run(self, n: int | None, *, progress: bool) -> Any:
+        """``model.run(n)``, then close; a failed write becomes one ``SnapshotError`` line."""
+        try:
+            result = self.model.run(n, progress=progress)
+            self.close()
+        except (OSError, RuntimeError) as exc:  # h5py reports a failed write as either
+            if not _is_write_failure(exc):
+                self.abort()
+                raise
+            self.abort()
+            raise _write_failed(self.path, exc, _checkpoint_step(self.path)) from None
+        except BaseException:
+            try:
+                self.close()
+            except (OSError, RuntimeError):
+                self.abort()
+            raise
+        return result
+
     # ---- resume ----------------------------------------------------------------------------
     def truncate(self, step: int) -> None:
         """Drop every row recorded after ``step`` (observables, series, tables)."""
@@ -338,7 +438,10 @@ def resume(
     """
     path = Path(path)
     file, spec = open_run(path)
-    file.close()
+    try:
+        runformat.verify(file, path)  # never append to a file whose old rows are damaged
+    finally:
+        file.close()
     if spec["format_version"] < FORMAT_VERSION:
         raise SnapshotError(
             f"{path} has format_version {spec['format_version']}: this neurosoup analyses it but "
@@ -363,11 +466,7 @@ def resume(
     model.use_executor(executor)
     model.restore(read_checkpoint(checkpoint_path(path)))
     recorder = Recorder.reopen(path, model)
-    try:
-        n = max(planned - model.steps, 0) if steps is None else steps
-        model.run(n, progress=progress)
-    finally:
-        recorder.close()
+    recorder.run(max(planned - model.steps, 0) if steps is None else steps, progress=progress)
     return model
 
 
@@ -389,17 +488,40 @@ def record(model: Any, path: str | Path, n: int | None = None, *, overwrite: boo
     ``spec_extra``: extra JSON entries of ``/parameters/spec`` (see ``Recorder.create``).
     """
     recorder = Recorder.create(path, model, overwrite=overwrite, spec_extra=spec_extra)
+    return recorder.run(n, progress=progress)
+
+
+def _is_write_failure(exc: BaseException) -> bool:
+    """True for a full disk, a file size limit or an I/O error while writing."""
+    if isinstance(exc, OSError) and exc.errno in (errno.EFBIG, errno.ENOSPC, errno.EIO,
+                                                   errno.EDQUOT):  # fmt: skip
+        return True
+    text = str(exc)
+    marks = ("write failed", "File too large", "No space left", "unable to extend file")
+    return any(m in text for m in (*marks, "errno = 27", "errno = 28"))
+
+
+def _close_quietly(file: h5py.File) -> None:
     try:
-        result = model.run(n, progress=progress)
-    finally:
-        recorder.close()
-    return result
+        if file.id.valid:
+            file.close()
+    except (OSError, RuntimeError):
+        pass
+
+
+def _checkpoint_step(path: Path) -> int | None:
+    try:
+        with h5py.File(checkpoint_path(path), "r") as f:
+            return int(f.attrs["step"])
+    except (OSError, KeyError):
+        return None
 
 
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "Recorder",
+    "check_writable",
     "checkpoint_path",
     "open_run",
     "record",

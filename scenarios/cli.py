@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from neurosoup.chemistry.executors import EXECUTORS, make_executor, parse_jobqueue
-from neurosoup.particles import NeurosoupError
+from neurosoup.particles import NeurosoupError, SnapshotError, runformat
 
 from . import cli_analysis, cli_ribo, list_scenarios
 from .runner import parse_sets, resolve, results_table, resume_file, run_target
@@ -185,6 +185,25 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `neurosoup analyse run.h5 | head`: the reader left early
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except (OSError, KeyError, ValueError, IndexError, TypeError, RuntimeError):
+        damage = _damage(args)
+        if damage is None:  # not a damaged input file: a bug, keep its traceback
+            raise
+        print(f"error: {damage}", file=sys.stderr)
+        return 2
+
+
+def _damage(args: argparse.Namespace) -> SnapshotError | None:
+    """The first damaged group of the command's input run files, if a read failed on one."""
+    files = getattr(args, "file", None)
+    for path in [files] if isinstance(files, str) else files or []:
+        try:
+            with runformat.open_h5(path) as file:
+                runformat.check_root(file, path)
+                runformat.verify(file, path)
+        except SnapshotError as exc:
+            return exc
+    return None
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from neurosoup.chemistry.kinds import get_kind
-from neurosoup.chemistry.recorder import open_run, record, resume
+from neurosoup.chemistry.recorder import check_writable, open_run, record, resume
 from neurosoup.particles import ConfigError
 
 from .files import load_scenario_file
@@ -87,6 +87,8 @@ def run_target(
         sets["steps"] = steps
     sc, config, file_seed = resolve(target, sets)
     seed = seed if seed is not None else (file_seed if file_seed is not None else 0)
+    if out is not None:  # refuse a bad --out before building the model
+        check_writable(out, overwrite=overwrite)
     model = get_kind(sc.kind).model(config, seed=seed, device=device, scenario=sc.id)
     model.use_executor(executor)
     start = time.perf_counter()
