@@ -6,7 +6,9 @@
     .venv/bin/python benchmarks/soup.py --sizes 10000 1000000 --block-rows 0   # unblocked
 
 Each size runs in its own process, so its peak RSS is its own. ``store MB`` is the
-``ParticleStore`` (every field) against the raw weight bytes (N·P·itemsize).
+``ParticleStore`` (every field) against the raw weight bytes (N·P·itemsize); ``run RSS``
+is the peak RSS after the journal ticks, ``peak RSS`` the size's whole process (which also
+builds the snapshot arrays and writes them).
 
 Journal tick = attack single(0.1) + 20 self-train steps + classification and observables.
 Plain tick   = attack single(0.1) + 1 self-train step + classification and observables.
@@ -98,12 +100,13 @@ def one_size(n: int, args: argparse.Namespace) -> dict[str, float]:
         ops.BLOCK_ROWS = args.block_rows
     t = max(1, args.ticks if n < 100_000 else args.ticks // 2 if n < 1_000_000 else 1)
     j = ticks_per_s(journal(n), t, args.repeats, args.threads)
+    run_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the journal soup's
     p = ticks_per_s(journal(n, 1), 4 * t, args.repeats, args.threads)
     store, raw = store_bytes(Soup(journal(n, 1), seed=0, device="cpu"))
     size, sec = hdf5_cost(n, 3 if n >= 1_000_000 else 5)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"n": n, "journal": j, "plain": p, "size": size, "sec": sec, "rss": rss,
-            "store": store, "raw": raw}  # fmt: skip
+            "run_rss": run_rss, "store": store, "raw": raw}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         f"{'N':>8} {'journal ticks/s':>16} {'particle-steps/s':>17} {'plain ticks/s':>14} "
-        f"{'snapshot kB':>12} {'snapshot ms':>12} {'store MB':>9} {'x raw':>6} {'peak RSS MB':>12}"
+        f"{'snapshot kB':>12} {'snapshot ms':>12} {'store MB':>9} {'x raw':>6} "
+        f"{'run RSS MB':>11} {'peak RSS MB':>12}"
     )
     journal_rate = {}
     child = [sys.executable, __file__, "--ticks", str(args.ticks), "--repeats",
@@ -147,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{n:>8} {j:>16.3g} {j * n * 20:>17.3g} {r['plain']:>14.3g} {r['size'] / 1e3:>12.1f} "
             f"{r['sec'] * 1e3:>12.2f} {r['store'] / 1e6:>9.1f} {r['store'] / r['raw']:>6.2f} "
-            f"{r['rss']:>12.0f}",
+            f"{r['run_rss']:>11.0f} {r['rss']:>12.0f}",
             flush=True,
         )
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
