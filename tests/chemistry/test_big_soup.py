@@ -179,3 +179,32 @@ def test_snapshots_of_a_big_soup_are_chunked_per_frame_and_read_frame_by_frame(
     np.testing.assert_array_equal(got, expected)
     assert path.stat().st_size > frames * frame_bytes  # the file holds every frame …
     assert frame_bytes <= read < 1.25 * frame_bytes  # … reading one frame reads about one
+
+
+_BUDGET_SCRIPT = """
+import json, resource, sys
+import torch
+from neurosoup.scenarios import make
+torch.set_num_threads(2)
+soup = make("soup/journal-v1", n_particles=1_000_000)
+soup.run(2, progress=False, threads=2)
+s = soup.store
+fields = [s.weights, s.momentum, s.alive, s.uid, s.parent_uid, s.born_at, s.ptype]
+print(json.dumps({"store": sum(t.numel() * t.element_size() for t in fields),
+                  "raw": s.weights.numel() * s.weights.element_size(),
+                  "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+"""
+
+
+@pytest.mark.slow
+def test_a_journal_soup_of_a_million_particles_keeps_the_memory_budget():
+    """Store ≤ 3× the raw weight bytes, whole process ≤ 2 GB (issue 15 §2), two ticks."""
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _BUDGET_SCRIPT], capture_output=True,
+                         text=True, check=True, timeout=600)  # fmt: skip
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    assert r["store"] <= 3 * r["raw"]
+    assert r["rss"] <= 2 << 30
