@@ -5,6 +5,12 @@
     .venv/bin/python benchmarks/soup.py --sizes 10000 1000000 --twin-ticks 0   # big soups
     .venv/bin/python benchmarks/soup.py --sizes 10000 1000000 --block-rows 0   # unblocked
 
+Measured 2026-12-01 on the shared 2-core machine (load average 2-3), journal tick, particle-
+steps/s at N = 10⁴ / 10⁶: unblocked (``--block-rows 0``) 1.11·10⁷ / 2.11·10⁶ with 2 threads,
+7.3·10⁶ / 2.5·10⁶ with 1; blocks of 16384 rows 1.21·10⁷ / 1.34·10⁷ with 2 threads, 6.8·10⁶ /
+8.1·10⁶ with 1. At 10⁶: store 138 MB (2.46× the 56 MB of weights), journal run peak RSS 618 MB
+(866 MB unblocked), 1.1 GB with snapshot writing; 57.5 MB and 110-170 ms per snapshot.
+
 Each size runs in its own process, so its peak RSS is its own. ``store MB`` is the
 ``ParticleStore`` (every field) against the raw weight bytes (N·P·itemsize); ``run RSS``
 is the peak RSS after the journal ticks, ``peak RSS`` the size's whole process (which also
