@@ -2,6 +2,19 @@
 
     .venv/bin/python benchmarks/soup.py                 # the full table
     .venv/bin/python benchmarks/soup.py --sizes 1000 --twin-ticks 1 --repeats 2
+    .venv/bin/python benchmarks/soup.py --sizes 10000 1000000 --twin-ticks 0   # big soups
+    .venv/bin/python benchmarks/soup.py --sizes 10000 1000000 --block-rows 0   # unblocked
+
+Measured 2026-12-01 on the shared 2-core machine (load average 2-3), journal tick, particle-
+steps/s at N = 10⁴ / 10⁶: unblocked (``--block-rows 0``) 1.11·10⁷ / 2.11·10⁶ with 2 threads,
+7.3·10⁶ / 2.5·10⁶ with 1; blocks of 16384 rows 1.21·10⁷ / 1.34·10⁷ with 2 threads, 6.8·10⁶ /
+8.1·10⁶ with 1. At 10⁶: store 138 MB (2.46× the 56 MB of weights), journal run peak RSS 618 MB
+(866 MB unblocked), 1.1 GB with snapshot writing; 57.5 MB and 110-170 ms per snapshot.
+
+Each size runs in its own process, so its peak RSS is its own. ``store MB`` is the
+``ParticleStore`` (every field) against the raw weight bytes (N·P·itemsize); ``run RSS``
+is the peak RSS after the journal ticks, ``peak RSS`` the size's whole process (which also
+builds the snapshot arrays and writes them).
 
 Journal tick = attack single(0.1) + 20 self-train steps + classification and observables.
 Plain tick   = attack single(0.1) + 1 self-train step + classification and observables.
@@ -11,8 +24,10 @@ Timings: warm-up, then the best of ``--repeats`` repetitions of ``--ticks`` tick
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -22,6 +37,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from neurosoup.chemistry import operators as ops
 from neurosoup.chemistry.config import SoupConfig
 from neurosoup.chemistry.recorder import Recorder
 from neurosoup.chemistry.soup import Soup
@@ -75,6 +91,30 @@ def hdf5_cost(n: int, snapshots: int) -> tuple[float, float]:
     return per, best
 
 
+def store_bytes(soup: Soup) -> tuple[int, int]:
+    """(bytes of every store field, raw weight bytes)."""
+    store = soup.store
+    fields = [store.weights, store.momentum, store.alive, store.uid, store.parent_uid,
+              store.born_at, store.ptype]  # fmt: skip
+    total = sum(t.numel() * t.element_size() for t in fields)
+    return total, store.weights.numel() * store.weights.element_size()
+
+
+def one_size(n: int, args: argparse.Namespace) -> dict[str, float]:
+    """Every figure of one size (run in a fresh process so peak RSS is this size's)."""
+    if args.block_rows is not None:
+        ops.BLOCK_ROWS = args.block_rows
+    t = max(1, args.ticks if n < 100_000 else args.ticks // 2 if n < 1_000_000 else 1)
+    j = ticks_per_s(journal(n), t, args.repeats, args.threads)
+    run_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # the journal soup's
+    p = ticks_per_s(journal(n, 1), 4 * t, args.repeats, args.threads)
+    store, raw = store_bytes(Soup(journal(n, 1), seed=0, device="cpu"))
+    size, sec = hdf5_cost(n, 3 if n >= 1_000_000 else 5)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"n": n, "journal": j, "plain": p, "size": size, "sec": sec, "rss": rss,
+            "run_rss": run_rss, "store": store, "raw": raw}  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
@@ -82,36 +122,51 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--twin-ticks", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    parser.add_argument(
+        "--block-rows",
+        type=int,
+        default=None,
+        help=f"rows per self-train block (default {ops.BLOCK_ROWS}; 0: unblocked)",
+    )
+    parser.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)  # also for the twin and the HDF5 measurement
+    if args.one is not None:  # the child process of one size
+        print(json.dumps(one_size(args.one, args)))
+        return 0
+    block = ops.BLOCK_ROWS if args.block_rows is None else args.block_rows
     print(
-        f"torch {torch.__version__}, {args.threads} threads, "
-        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
+        f"torch {torch.__version__}, {args.threads} threads, {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.1f}, self-train blocks of {block or 'all'} rows"
     )
     print(
         f"{'N':>8} {'journal ticks/s':>16} {'particle-steps/s':>17} {'plain ticks/s':>14} "
-        f"{'snapshot kB':>12} {'snapshot ms':>12}"
+        f"{'snapshot kB':>12} {'snapshot ms':>12} {'store MB':>9} {'x raw':>6} "
+        f"{'run RSS MB':>11} {'peak RSS MB':>12}"
     )
     journal_rate = {}
+    child = [sys.executable, __file__, "--ticks", str(args.ticks), "--repeats",
+             str(args.repeats), "--threads", str(args.threads)]  # fmt: skip
+    if args.block_rows is not None:
+        child += ["--block-rows", str(args.block_rows)]
     for n in args.sizes:
-        t = max(1, args.ticks if n < 100_000 else args.ticks // 2)
-        j = ticks_per_s(journal(n), t, args.repeats, args.threads)
-        p = ticks_per_s(journal(n, 1), 4 * t, args.repeats, args.threads)
-        size, sec = hdf5_cost(n, 5)
+        out = subprocess.run([*child, "--one", str(n)], capture_output=True, text=True, check=True)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        j = r["journal"]
         journal_rate[n] = j
         print(
-            f"{n:>8} {j:>16.2f} {j * n * 20:>17.3g} {p:>14.1f} {size / 1e3:>12.1f} "
-            f"{sec * 1e3:>12.2f}",
+            f"{n:>8} {j:>16.3g} {j * n * 20:>17.3g} {r['plain']:>14.3g} {r['size'] / 1e3:>12.1f} "
+            f"{r['sec'] * 1e3:>12.2f} {r['store'] / 1e6:>9.1f} {r['store'] / r['raw']:>6.2f} "
+            f"{r['run_rss']:>11.0f} {r['rss']:>12.0f}",
             flush=True,
         )
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
     if args.twin_ticks and 1_000 in journal_rate:
         twin = twin_ticks_per_s(journal(1_000), args.twin_ticks)
         print(
             f"per-particle twin at N = 1000: {twin:.4f} ticks/s "
             f"({1 / twin:.1f} s per tick); batched / twin = {journal_rate[1_000] / twin:.0f}x"
         )
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS {rss:.0f} MB")
     return 0
 
 

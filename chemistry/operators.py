@@ -23,6 +23,7 @@ from neurosoup.particles import (
     apply_weightwise,
     collapsed,
     learn_from_step,
+    row_blocks,
     runformat,
     second_order_step,
     self_train_step,
@@ -137,6 +138,15 @@ def learn_from(
     return Events(UNSET, uid_a, store.uid[b].clone(), uid_a, torch.ones_like(a, dtype=torch.bool))
 
 
+#: Rows per block of ``self_train`` (and of the soup's classification): a block runs through
+#: all of a tick's steps while its working tensors stay in the CPU cache (4-2-1: 16384 rows ×
+#: 14 weights × 4 bytes = 0.9 MB per tensor). At N = 10⁶ on one core, self-training runs
+#: 1.6·10⁶ particle-steps/s unblocked, 6.4 / 7.9 / 8.1 / 8.3 / 8.2·10⁶ in blocks of 2048 /
+#: 8192 / 16384 / 32768 / 65536 rows (measured on the shared 2-core machine). Rows never mix,
+#: so blocking gives the same bits as one batched call.
+BLOCK_ROWS = 16384
+
+
 def self_train(
     store: ParticleStore,
     spec: ParticleSpec,
@@ -144,18 +154,37 @@ def self_train(
     lr: float,
     momentum: float,
     orders: Tensor | None,
+    *,
+    block_rows: int | None = None,
 ) -> Tensor:
-    """``steps`` self-train steps (or passes) of every living particle in one batched call.
+    """``steps`` self-train steps (or passes) of every living particle, batched.
 
+    Above ``block_rows`` living particles (default ``BLOCK_ROWS``; 0 never blocks) the rows go
+    through all the steps in near-equal blocks (``row_blocks``), so the working tensors stay
+    cache-sized; each row's arithmetic is the same as in one call over all rows
+    (``tests/chemistry/test_big_soup.py``). Weightwise particles on the CPU only.
     Returns the loss of the last step (before its update) per living particle, [N].
     """
     slots = store.alive_slots()
+    n = slots.shape[0]
     # a full store needs no gather/scatter: train the tensor itself (inputs are not modified)
-    rows = slice(None) if slots.shape[0] == store.capacity else slots
-    buf = store.momentum[rows] if momentum > 0 else None
-    w, loss, buf = _train(spec, store.weights[rows], None, steps, lr, momentum, buf, orders)
-    store.update(rows, w, buf)
-    return loss
+    full = n == store.capacity
+    blocks = row_blocks(n, BLOCK_ROWS if block_rows is None else block_rows)
+    if len(blocks) == 1 or spec.kind != "weightwise" or store.device.type != "cpu":
+        rows = slice(None) if full else slots
+        buf = store.momentum[rows] if momentum > 0 else None
+        w, loss, buf = _train(spec, store.weights[rows], None, steps, lr, momentum, buf, orders)
+        store.update(rows, w, buf)
+        return loss
+    losses = []
+    for lo, hi in blocks:
+        rows = slice(lo, hi) if full else slots[lo:hi]
+        buf = store.momentum[rows] if momentum > 0 else None
+        part = None if orders is None else orders[:, lo:hi]
+        w, loss, buf = _train(spec, store.weights[rows], None, steps, lr, momentum, buf, part)
+        store.update(rows, w, buf)
+        losses.append(loss)
+    return torch.cat(losses)
 
 
 def second_order_train(
@@ -312,6 +341,7 @@ def respawn(
 
 
 __all__ = [
+    "BLOCK_ROWS",
     "Events",
     "Lineage",
     "apply_to_other",

@@ -164,8 +164,9 @@ class Soup(ModelBase):
     def _observe(self, outcomes: dict[str, catalogue.Outcome]) -> None:
         cfg, store = self.config, self.store
         slots = store.alive_slots()
+        weights = store.weights if slots.shape[0] == store.capacity else store.weights[slots]
         codes, stats = classify_with_stats(
-            self.spec, store.weights[slots], cfg.epsilon, strict=cfg.strict
+            self.spec, weights, cfg.epsilon, strict=cfg.strict, block_rows=ops.BLOCK_ROWS
         )
         store.set_types(slots, codes)
         obs = summary(codes, stats["mse"], stats["rho"])

@@ -40,7 +40,7 @@ from .errors import (
 )
 from .kinds import aggregate, deaggregate
 from .network import KINDS as PARTICLE_KINDS
-from .network import ParticleSpec
+from .network import MIN_BLOCK_ROWS, ParticleSpec, row_blocks
 from .organism import ORGANISM_TYPE_LABELS, OrganismMLP, OrganismNetwork, OrganismType
 from .quine import QuinePopulation, QuineSpec, trivial_mask
 from .quine_train import OPTIMISERS as QUINE_OPTIMISERS
@@ -49,6 +49,7 @@ from .store import Particle, ParticleStore
 from .train import learn_from_step, second_order_step, self_train_step, train_pass
 
 __all__ = [
+    "MIN_BLOCK_ROWS",
     "ORGANISM_TYPE_LABELS",
     "PARTICLE_KINDS",
     "QUINE_OPTIMISERS",
@@ -87,6 +88,7 @@ __all__ = [
     "learn_from_step",
     "replication_r2",
     "replication_stats",
+    "row_blocks",
     "second_order_step",
     "self_apply",
     "self_train_step",

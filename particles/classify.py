@@ -16,7 +16,7 @@ from .apply import apply_weightwise, effective_vector
 from .encoding import encode_positions
 from .errors import ConfigError
 from .kinds import kind_images
-from .network import ParticleSpec, check_weights
+from .network import ParticleSpec, check_weights, row_blocks
 
 
 class ParticleType(enum.IntEnum):
@@ -111,16 +111,28 @@ def classify(
 
 
 def classify_with_stats(
-    spec: ParticleSpec, w: Tensor, epsilon: float = 1e-5, *, strict: bool = False
+    spec: ParticleSpec,
+    w: Tensor,
+    epsilon: float = 1e-5,
+    *,
+    strict: bool = False,
+    block_rows: int | None = None,
 ) -> tuple[Tensor, dict[str, Tensor]]:
     """``classify`` and ``replication_stats`` from one pair of self-applications.
 
-    w: [N, P]. Returns (codes [N] int8, stats of ``replication_stats``).
+    w: [N, P]. Returns (codes [N] int8, stats of ``replication_stats``). ``block_rows`` (None
+    or 0: one call) works through blocks of at most that many rows (``row_blocks``), so the
+    temporaries of a big population stay cache-sized; rows never mix: the same bits.
     """
     check_weights(spec, w, "w")
     _check_epsilon(epsilon)
     if spec.kind != "weightwise":
         return _kind_codes_and_stats(spec, w, epsilon, strict)
+    blocks = row_blocks(w.shape[0], block_rows)
+    if len(blocks) > 1:
+        parts = [classify_with_stats(spec, w[lo:hi], epsilon, strict=strict) for lo, hi in blocks]
+        codes = torch.cat([c for c, _ in parts])
+        return codes, {k: torch.cat([st[k] for _, st in parts]) for k in parts[0][1]}
     with torch.no_grad():
         once, twice = _self_images(spec, w)
         return _codes(w, once, twice, epsilon, strict), _stats(w, once)

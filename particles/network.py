@@ -282,3 +282,23 @@ def check_pair(spec: ParticleSpec, a: Tensor, b: Tensor, names: tuple[str, str])
         raise ShapeError(
             f"{names[0]} is on {a.device} but {names[1]} is on {b.device}; move both to one device"
         )
+
+
+#: The fewest rows a block of ``row_blocks`` holds: torch sends a [n, 3] @ [3, k] product of
+#: n ≤ 3 rows down another CPU path whose float results differ in the last bit (measured with
+#: torch 2.13), so a block that small would break "blocked ≡ one call".
+MIN_BLOCK_ROWS = 8
+
+
+def row_blocks(n: int, block_rows: int | None) -> list[tuple[int, int]]:
+    """Split rows ``0 … n−1`` into near-equal ``(start, stop)`` blocks of at most ``block_rows``.
+
+    None, 0 or ``n ≤ block_rows`` gives one block. Equal splits leave no small tail: every
+    block holds more than half of ``block_rows`` rows, and at least ``MIN_BLOCK_ROWS``
+    (``block_rows`` is raised to 2·``MIN_BLOCK_ROWS`` when smaller).
+    """
+    if not block_rows:
+        return [(0, n)]
+    block = max(int(block_rows), 2 * MIN_BLOCK_ROWS)
+    k = max(1, -(-n // block))
+    return [(n * i // k, n * (i + 1) // k) for i in range(k)]
