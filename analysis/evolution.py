@@ -675,8 +675,7 @@ def read_evaluation(path: str | Path) -> Evaluation:
             tables[name] = {c: group[c][()] for c in group}
     packed = np.asarray(tables["samples"].pop("genotype"), np.uint8)
     samples = pd.DataFrame(tables["samples"])
-    bits = np.unpackbits(packed, axis=1)[:, :N_BITS]
-    samples["hex"] = [to_hex(b) for b in bits]
+    samples["hex"] = [row.tobytes().hex() for row in packed]
     return Evaluation(meta, samples, pd.DataFrame(tables["trainings"]),
                       pd.DataFrame(tables["copies"]))  # fmt: skip
 
