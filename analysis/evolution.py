@@ -25,6 +25,9 @@ is survival × mean fertility. Analyses (``neurosoup analyse FILE NAME``):
   generation, most recent common ancestor); with ``--id N``: N and its parent and grandparent
   (genotype, mutated sites, α, fertility, survival, offspring) and their decoded programs.
 
+``read_evaluation``, ``evaluation_summary`` and ``developmental_noise`` read the files of
+``neurosoup evaluate`` (re-trainings of sampled genotypes; plain HDF5, not run files).
+
 Readers only: nothing here imports ``neurosoup.chemistry`` or ``neurosoup.scenarios``. Fitness
 values are one training each, so every fitness difference includes developmental noise.
 """
