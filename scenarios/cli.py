@@ -149,6 +149,35 @@ def _resume_args(p: argparse.ArgumentParser) -> None:
     _executor_args(p, None)
 
 
+def _evaluate(args: argparse.Namespace) -> int:
+    from .evaluate import evaluate_run, summary_text, write_evaluation
+
+    with _executor(args, None) as executor:
+        result = evaluate_run(args.file, args.generation, args.sample, args.trainings,
+                              copies=args.copies, seed=args.seed, train_steps=args.train_steps,
+                              device=args.device, executor=executor)  # fmt: skip
+    write_evaluation(result, args.out, overwrite=args.overwrite)
+    print(summary_text(args.out))
+    return 0
+
+
+def _evaluate_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", help="an evolution run file")
+    p.add_argument("--generation", type=int, required=True, metavar="G")
+    p.add_argument("--sample", type=int, default=8, metavar="K",
+                   help="distinct living genotypes of generation G to re-train (default 8)")
+    p.add_argument("--trainings", type=int, default=5, metavar="R",
+                   help="independent trainings (fresh inits) per genotype, >= 2 (default 5)")
+    p.add_argument("--copies", type=int, default=20, metavar="P",
+                   help="replications of every adult (default 20)")
+    p.add_argument("--train-steps", type=int, default=None, help="default: the run's")
+    p.add_argument("--seed", type=int, default=0, help="root of the SeedSequence (default 0)")
+    p.add_argument("--out", required=True, metavar="F", help="HDF5 evaluation file to write")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+    p.add_argument("--device", choices=("cpu", "cuda"), default=None)
+    _executor_args(p, None)
+
+
 #: the run commands: (name, help, arguments, handler); analysis and ribo add their own
 COMMANDS = (
     ("list", "list the registered scenarios", lambda p: None, _list),
@@ -156,6 +185,8 @@ COMMANDS = (
     ("run", "run a scenario (id or TOML file)", _run_args, _run),
     ("resume", "continue a run file from its checkpoint", _resume_args, _resume),
     ("sweep", "run grid points × replicates of a scenario into a folder", _sweep_args, _sweep),
+    ("evaluate", "re-train sampled genotypes of an evolution run: developmental noise",
+     _evaluate_args, _evaluate),
 )
 
 

@@ -1,0 +1,140 @@
+"""``neurosoup evaluate``: re-training sampled genotypes of a tiny serann/smoke-v1 run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from neurosoup.analysis.evolution import (
+    Evaluation,
+    developmental_noise,
+    evaluation_summary,
+    read_evaluation,
+)
+from neurosoup.scenarios.cli import main
+from neurosoup.scenarios.evaluate import evaluate_run
+
+TINY = ("--train-steps", "10", "--copies", "4")
+
+
+@pytest.fixture(scope="module")
+def corpus_run(tmp_path_factory) -> Path:
+    """Generation 0 of serann/smoke-v1 from 8 distinct corpus founders, 10 training steps."""
+    from neurosoup.chemistry.recorder import record
+    from neurosoup.scenarios import make
+
+    path = tmp_path_factory.mktemp("evaluate") / "smoke.h5"
+    record(make("serann/smoke-v1", seed=0, founders="corpus", steps=0, train_steps=10), path,
+           progress=False)  # fmt: skip
+    return path
+
+
+def test_evaluate_writes_reads_and_prints(corpus_run: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "eval.h5"
+    argv = ["evaluate", str(corpus_run), "--generation", "0", "--sample", "3", "--trainings",
+            "2", *TINY, "--seed", "5", "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert "3 of 8 distinct living genotypes × 2 trainings" in text
+    assert "developmental-noise share" in text and "corr(variance, mean)" in text
+    ev = read_evaluation(out)
+    assert ev.meta["generation"] == 0 and ev.meta["seed"] == 5 and ev.meta["trainings"] == 2
+    assert len(ev.samples) == 3 and len(ev.trainings) == 6 and len(ev.copies) == 24
+    assert ev.samples["hex"].nunique() == 3  # distinct genotypes
+    t = ev.trainings
+    seq = np.random.SeedSequence(5).spawn(2)[1].spawn(6)
+    want = [int(s.generate_state(1, dtype=np.uint64)[0]) & ((1 << 63) - 1) for s in seq]
+    assert t["seed"].tolist() == want  # recorded and derived from SeedSequence(--seed)
+    np.testing.assert_allclose(t["fertility"], t["accuracy"])  # λ = 1
+    per = ev.copies.groupby(["sample", "training"])
+    np.testing.assert_allclose(t["mutations"], per["n_mutations"].mean().to_numpy())
+    np.testing.assert_allclose(t["survival"], per["alive"].mean().to_numpy())
+    assert ((t["accuracy"] >= 0) & (t["accuracy"] <= 1)).all()
+    summary = evaluation_summary(out)
+    assert list(summary["id"]) == list(ev.samples["id"])
+    assert (summary["fertility_sd"] > 0).all()  # two inits of one genotype differ
+    # an existing --out is kept unless --overwrite
+    assert main(argv) == 2 and "--overwrite" in capsys.readouterr().err
+    assert main([*argv, "--overwrite"]) == 0
+
+
+def test_evaluate_is_deterministic_and_seeded(corpus_run: Path) -> None:
+    def go(seed: int) -> dict:
+        return evaluate_run(corpus_run, 0, 1, 2, copies=2, seed=seed, train_steps=5)
+
+    a, b, c = go(1), go(1), go(2)
+    for name in ("samples", "trainings", "copies"):
+        for col, values in a[name].items():
+            np.testing.assert_array_equal(values, b[name][col])
+    assert set(a["trainings"]["seed"]).isdisjoint(c["trainings"]["seed"])
+
+
+def test_too_large_a_sample_takes_every_genotype(corpus_run: Path) -> None:
+    out = evaluate_run(corpus_run, 0, 50, 2, copies=1, train_steps=1)
+    assert out["meta"]["n_sampled"] == 8 and out["meta"]["sample"] == 50
+    assert len(set(out["samples"]["id"])) == 8
+
+
+def _evaluation(values: dict[int, list[float]], recorded: list[float]) -> Evaluation:
+    rows = [(k, r, v) for k, vs in values.items() for r, v in enumerate(vs)]
+    t = pd.DataFrame(rows, columns=["sample", "training", "fertility"])
+    for m in ("accuracy", "mutations", "survival"):
+        t[m] = t["fertility"]
+    samples = pd.DataFrame({"sample": list(values), "id": list(values),
+                            "n_carriers": 1, "recorded_fertility": recorded})  # fmt: skip
+    return Evaluation({}, samples, t, pd.DataFrame())
+
+
+def test_developmental_noise_decomposes_the_sums_of_squares() -> None:
+    ev = _evaluation({0: [0.1, 0.3], 1: [0.5, 0.5], 2: [0.8, 1.0]}, [0.2, 0.6, 0.9])
+    noise = developmental_noise(ev).loc["fertility"]
+    x = np.array([0.1, 0.3, 0.5, 0.5, 0.8, 1.0])
+    means = np.array([0.2, 0.2, 0.5, 0.5, 0.9, 0.9])
+    ss_total, ss_within = ((x - x.mean()) ** 2).sum(), ((x - means) ** 2).sum()
+    assert noise["ss_total"] == pytest.approx(ss_total)
+    assert noise["share"] == pytest.approx(ss_within / ss_total)
+    assert noise["within_var"] == pytest.approx(np.mean([0.02, 0.0, 0.02]))
+    var = np.array([0.02, 0.0, 0.02])
+    assert noise["corr_var_fitness"] == pytest.approx(np.corrcoef(var, [0.2, 0.5, 0.9])[0, 1])
+    assert noise["corr_recorded"] == pytest.approx(np.corrcoef([0.2, 0.6, 0.9],
+                                                               [0.2, 0.5, 0.9])[0, 1])  # fmt: skip
+    # identical trainings: no developmental noise; two genotypes: no correlation
+    flat = developmental_noise(_evaluation({0: [0.2, 0.2], 1: [0.6, 0.6]}, [0.2, 0.6]))
+    assert flat.loc["fertility", "share"] == 0.0
+    assert np.isnan(flat.loc["fertility", "corr_var_fitness"])
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("--generation", "9"), "generation 9 is not in"),
+        (("--generation", "0", "--sample", "0"), "--sample must be >= 1"),
+        (("--generation", "0", "--trainings", "1"), "--trainings must be >= 2"),
+    ],
+)
+def test_bad_arguments_are_one_line_errors(corpus_run, tmp_path, capsys, args, needle) -> None:
+    out = tmp_path / "e.h5"
+    assert main(["evaluate", str(corpus_run), *args, *TINY, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and needle in err and err.count("\n") == 1
+    assert not out.exists()
+
+
+def test_not_an_evolution_file_is_a_one_line_error(tmp_path: Path, capsys) -> None:
+    soup = tmp_path / "soup.h5"
+    assert main(["run", "soup/journal-v1", "--steps", "1", "--set", "n_particles=4", "--set",
+                 "train_steps=1", "--out", str(soup), "--quiet"]) == 0  # fmt: skip
+    capsys.readouterr()
+    text = tmp_path / "notes.h5"
+    text.write_text("not a run")
+    for path, needle in ((soup, "is a soup run; evaluate needs an evolution run"),
+                         (text, "not an HDF5 file")):  # fmt: skip
+        assert main(["evaluate", str(path), "--generation", "0", "--out",
+                     str(tmp_path / "e.h5")]) == 2  # fmt: skip
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and needle in err and err.count("\n") == 1
+    with pytest.raises(Exception, match="not a `neurosoup evaluate` file"):
+        read_evaluation(soup)
