@@ -32,11 +32,27 @@ class Run:
             self.format_version, self.kind = runformat.check_root(self._file, self.path)
             self.package_version = str(self._file.attrs.get("package_version", "unknown"))
             self.spec: dict[str, Any] = runformat.read_spec(self._file, self.path)
-            group = self._file.get(runformat.PARTICLES)
+            group = self._get(runformat.PARTICLES)
             self.snapshots = Snapshots(self.path, group)
         except BaseException:
             self._file.close()
             raise
+
+    def _get(self, name: str) -> Any:
+        """The group or dataset ``name``; None when absent, ``SnapshotError`` when damaged.
+
+        (``h5py``'s ``get`` answers None for a link whose object header does not load too,
+        which would read a damaged group as an empty one.)
+        """
+        try:
+            return self._file[name] if name in self._file else None  # noqa: SIM401 - not get
+        except (KeyError, OSError, ValueError, RuntimeError) as exc:
+            what = str(exc).split("(")[-1].rstrip(")")
+            raise damaged(self.path, "/" + name.strip("/"), what) from None
+
+    def verify(self) -> None:
+        """Read every object once; the first damaged group raises ``SnapshotError``."""
+        runformat.verify(self._file, self.path)
 
     def close(self) -> None:
         """Close the underlying HDF5 file."""
@@ -70,7 +86,7 @@ class Run:
         return float(self.config.get("epsilon", 1e-5))
 
     def _columns(self, name: str, columns: tuple[str, ...]) -> pd.DataFrame:
-        group = self._file.get(name)
+        group = self._get(name)
         if group is None:
             return pd.DataFrame({c: np.zeros(0, dtype=np.int64) for c in columns})
         try:
@@ -91,7 +107,7 @@ class Run:
         Columns may be multi-dimensional (e.g. packed genotypes ``[R, 13]``); strings come back
         as ``str``. Raises ``SnapshotError`` when the columns have unequal lengths.
         """
-        group = self._file.get(name)
+        group = self._get(name)
         if group is None:
             return {}
         try:
@@ -109,7 +125,7 @@ class Run:
     @cached_property
     def observables(self) -> pd.DataFrame:
         """Every observable as one column, indexed by ``step`` (outer join over names)."""
-        group = self._file.get(runformat.OBSERVABLES)
+        group = self._get(runformat.OBSERVABLES)
         series = []
         for name in sorted(group) if group is not None else []:
             try:
@@ -133,7 +149,7 @@ class Run:
 
         Raises ``SnapshotError`` when the file has no observable ``name``.
         """
-        group = self._file.get(f"{runformat.OBSERVABLES}/{name}")
+        group = self._get(f"{runformat.OBSERVABLES}/{name}")
         if group is None:
             raise damaged(self.path, f"/observables/{name}", "no such observable")
         try:
@@ -154,7 +170,7 @@ class Run:
 
         E.g. ``run.series("quines/weights")`` → (last snapshot step, weights [Q, N]).
         """
-        group = self._file.get(path)
+        group = self._get(path)
         if group is None or "step" not in group or "value" not in group:
             raise damaged(self.path, f"/{path}", "no such series")
         steps = group["step"][()]
@@ -170,7 +186,7 @@ class Run:
         """One row per action: tick, operator (name), actor, counterpart, changed, applied."""
         cols = ("tick", "operator", "actor", "counterpart", "changed", "applied")
         frame = self._columns(runformat.EVENTS, cols)
-        group = self._file.get(runformat.EVENTS)
+        group = self._get(runformat.EVENTS)
         names = runformat.operator_names(group.attrs.get("operators")) if group is not None else {}
         if len(frame) and names:
             codes = frame["operator"].to_numpy().astype(np.int64)
@@ -233,7 +249,7 @@ class Run:
 
     def bonds(self, step: int | None = None) -> np.ndarray:
         """Bonds (uid pairs) of one snapshot: [E, 2] int64 (empty without merge)."""
-        group = self._file.get(runformat.BONDS)
+        group = self._get(runformat.BONDS)
         if group is None:
             return np.zeros((0, 2), dtype=np.int64)
         if step is None and len(self.snapshots) == 0:

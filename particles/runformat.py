@@ -215,6 +215,13 @@ def read_spec(file: Any, path: str | Path) -> dict[str, Any]:
         ) from None
     if not isinstance(spec, dict):
         raise SnapshotError(f"{path}: group /{SPEC} is damaged (JSON is not an object)")
+    root = file.attrs.get("kind")
+    root = root.decode() if isinstance(root, bytes) else root
+    if root is not None and "kind" in spec and spec["kind"] != root:
+        raise SnapshotError(
+            f"{path}: group / is damaged (root attribute kind={root!r} but /{SPEC} says "
+            f"{spec['kind']!r}); restore the file from a copy or re-run the scenario"
+        )
     return spec
 
 

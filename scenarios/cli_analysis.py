@@ -10,6 +10,9 @@ from __future__ import annotations
 import argparse
 import difflib
 import inspect
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +100,18 @@ def cmd_analyse(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextmanager
+def _output_folder(out: str | Path) -> Iterator[None]:
+    """Remove ``out`` again when the command fails, if the command made it (no debris)."""
+    existed = Path(out).exists()
+    try:
+        yield
+    except BaseException:
+        if not existed and Path(out).is_dir():
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+
+
 def cmd_plot(args: argparse.Namespace) -> int:
     """``neurosoup plot FILE [MORE ...] --out DIR``: every figure that fits the run, PNG + CSV.
 
@@ -114,13 +129,15 @@ def cmd_plot(args: argparse.Namespace) -> int:
     try:
         for path in args.file:
             runs.append(open_run(path))
-        pngs = write_figures(
-            runs[0],
-            args.out,
-            others=runs[1:],
-            robustness_clones=args.clones,
-            basin_steps=args.basin_steps,
-        )
+            runs[-1].verify()  # a damaged file draws no figures: refused before any is written
+        with _output_folder(args.out):
+            pngs = write_figures(
+                runs[0],
+                args.out,
+                others=runs[1:],
+                robustness_clones=args.clones,
+                basin_steps=args.basin_steps,
+            )
     finally:
         for run in runs:
             run.close()
@@ -131,7 +148,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """``neurosoup report FILE --out DIR``: one self-contained HTML report."""
-    with open_run(args.file) as run:
+    with open_run(args.file) as run, _output_folder(args.out):
+        run.verify()
         path = write_report(
             run, args.out, robustness_clones=args.clones, basin_steps=args.basin_steps
         )

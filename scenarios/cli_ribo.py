@@ -88,6 +88,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
     from neurosoup.particles.serann.ribo import corpus_genotypes, default_ribosome
     from neurosoup.particles.serann.ribo_train import map_stats
 
+    if args.n < 1:
+        raise ConfigError(f"--n must be an int >= 1 (parents per kind), got {args.n}")
     ribo, gen = default_ribosome(), torch.Generator().manual_seed(args.seed)
     held = corpus_genotypes(held_out=True)
     held = held[torch.randperm(held.shape[0], generator=gen)[: args.n]]

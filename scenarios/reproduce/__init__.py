@@ -51,11 +51,11 @@ def _reproduce(
     """Run the rows of one target; write ``reproduce_<target>.{csv,md}`` into ``out``."""
     if scale not in SCALES:
         raise ConfigError(f"unknown scale {scale!r}; expected one of {', '.join(SCALES)}")
+    unknown = sorted(set(only or ()) - set(rows))
+    if unknown:  # checked before the folder is made: bad input leaves nothing behind
+        raise ConfigError(f"unknown reproduce rows {unknown}; expected some of {', '.join(rows)}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    unknown = sorted(set(only or ()) - set(rows))
-    if unknown:
-        raise ConfigError(f"unknown reproduce rows {unknown}; expected some of {', '.join(rows)}")
     results: list[Result] = []
     for name, fn in rows.items():
         if only and name not in only:

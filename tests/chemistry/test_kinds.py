@@ -68,6 +68,7 @@ def test_unknown_kind_in_a_file_is_one_line_exit_2(tmp_path, capsys) -> None:
         spec["kind"], spec["scenario"] = "wakl", "soup/journal-v1"
         del f["parameters/spec"]
         f["parameters/spec"] = json.dumps(spec)
+        f.attrs["kind"] = "wakl"  # root and spec agree (else: a root/spec mismatch, "damaged")
     before = path.read_bytes()
     assert main(["resume", str(path), "--quiet"]) == 2
     err = capsys.readouterr().err
