@@ -16,6 +16,8 @@ from __future__ import annotations
 import errno
 import json
 import os
+import resource
+import shutil
 import tempfile
 from concurrent.futures import Executor
 from importlib import metadata
@@ -90,6 +92,14 @@ def check_writable(path: str | Path, *, overwrite: bool = False) -> None:
                     f"{path} is being written by another process (a run still going?); wait "
                     "for it to finish or choose another --out"
                 ) from None
+
+
+class NoRoom(SnapshotError):
+    """The next write would not fit (disk space or the file size limit): stopped before it."""
+
+
+#: headroom kept free beyond the estimated bytes of a write (HDF5 metadata, chunk rounding)
+ROOM_MARGIN = 1 << 20
 
 
 def _write_failed(path: Path, exc: OSError, step: int | None) -> SnapshotError:
@@ -275,13 +285,46 @@ class Recorder:
                 self._step_rows[key].append((step, np.asarray(rows)))
         snap = force or step % cfg.snapshot_every == 0
         ckpt = force or step % cfg.checkpoint_every == 0
+        arrays = (snapshot if snapshot is not None else model.snapshot()) if snap else {}
+        if snap or ckpt:
+            self._check_room(arrays, ckpt)
         if snap:
-            self._snapshot(step, snapshot if snapshot is not None else model.snapshot())
+            self._snapshot(step, arrays)
         if snap or ckpt:
             self._write_buffers()
             self.file.flush()
         if ckpt:
             self.checkpoint()
+
+    def _check_room(self, arrays: dict[str, np.ndarray], ckpt: bool) -> None:
+        """Stop cleanly, before writing, when the next write would not fit.
+
+        A write that fails half-way leaves HDF5 unable to reopen the file; checked first, the
+        file stays whole and the last checkpoint resumes it once there is room again. The
+        estimate: the snapshot's and buffered rows' bytes, the last checkpoint's size, twice,
+        plus ``ROOM_MARGIN``; it is compared with the free disk space and ``RLIMIT_FSIZE``.
+        """
+        need = sum(np.asarray(v).nbytes for v in arrays.values())
+        need += sum(r.nbytes for rows in self._rows.values() for r in rows)
+        need += 8 * 16 * len(self._obs) * max(1, len(self.layout.observables))
+        ckpt_size = 0
+        if ckpt and checkpoint_path(self.path).exists():
+            ckpt_size = checkpoint_path(self.path).stat().st_size
+        need = 2 * (need + ckpt_size) + ROOM_MARGIN
+        free = shutil.disk_usage(self.path.parent).free
+        limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+        size = self.path.stat().st_size
+        over_limit = limit != resource.RLIM_INFINITY and size + need > limit
+        if free < need or over_limit:
+            what = (f"the file size limit is {limit / 1e6:.1f} MB" if over_limit
+                    else f"{free / 1e6:.1f} MB free on its disk")  # fmt: skip
+            at = _checkpoint_step(self.path)
+            then = (f"then `neurosoup resume {self.path}` continues from its checkpoint (step "
+                    f"{at})" if at is not None else "then run it again")  # fmt: skip
+            raise NoRoom(
+                f"{self.path}: stopped before writing step {self.model.steps}: the next write "
+                f"needs about {need / 1e6:.1f} MB and {what}; make room, {then}"
+            )
 
     def _key(self, key: str) -> str:
         """A series path, or the leaf name of exactly one series (``weights``)."""
@@ -361,6 +404,9 @@ class Recorder:
         try:
             result = self.model.run(n, progress=progress)
             self.close()
+        except NoRoom:
+            self.abort()  # the file is whole up to its last flush; nothing more is written
+            raise
         except (OSError, RuntimeError) as exc:  # h5py reports a failed write as either
             if not _is_write_failure(exc):
                 self.abort()
