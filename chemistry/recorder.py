@@ -94,6 +94,15 @@ def check_writable(path: str | Path, *, overwrite: bool = False) -> None:
                 ) from None
 
 
+def _nbytes(value: Any) -> int:
+    """Bytes of arrays nested in dicts and lists (an estimate of what a write adds)."""
+    if isinstance(value, dict):
+        return sum(_nbytes(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return sum(_nbytes(v) for v in value)
+    return int(np.asarray(value).nbytes) if value is not None else 0
+
+
 class NoRoom(SnapshotError):
     """The next write would not fit (disk space or the file size limit): stopped before it."""
 
@@ -304,8 +313,7 @@ class Recorder:
         estimate: the snapshot's and buffered rows' bytes, the last checkpoint's size, twice,
         plus ``ROOM_MARGIN``; it is compared with the free disk space and ``RLIMIT_FSIZE``.
         """
-        need = sum(np.asarray(v).nbytes for v in arrays.values())
-        need += sum(r.nbytes for rows in self._rows.values() for r in rows)
+        need = _nbytes(arrays) + _nbytes(list(self._rows.values()))
         need += 8 * 16 * len(self._obs) * max(1, len(self.layout.observables))
         ckpt_size = 0
         if ckpt and checkpoint_path(self.path).exists():
