@@ -164,6 +164,19 @@ def test_kinds_hand_independent_work_to_any_executor(pool, client, tmp_path) -> 
         make("soup/journal-v1").use_executor(SerialExecutor())
 
 
+def test_a_serann_generation_on_dask_equals_the_local_one(pool, client, tmp_path) -> None:
+    """Evolution hands its architecture groups to map-able executors: same file everywhere."""
+    sets = {"population": 4, "train_steps": 20, "steps": 2}
+    paths = {}
+    for name, ex in (("inline", None), ("pool", pool), ("dask", client.get_executor(pure=False))):
+        model = make("serann/smoke-v1", seed=3, **sets)
+        model.use_executor(ex)
+        record(model, tmp_path / f"{name}.h5", progress=False)
+        paths[name] = tmp_path / f"{name}.h5"
+    assert_same_file(paths["inline"], paths["pool"])
+    assert_same_file(paths["inline"], paths["dask"])
+
+
 # ---- faults ------------------------------------------------------------------------------------
 def _pid_writing(client, path: Path) -> int | None:
     """The Dask worker process that has ``path`` open."""
