@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import sys
-import time
 
 import h5py
 import numpy as np
@@ -22,7 +18,7 @@ from neurosoup.particles.serann.genotype import ANCESTOR_HEX
 from neurosoup.particles.serann.ir import Death
 from neurosoup.scenarios.cli import main
 from tests.chemistry import serann_fakes
-from tests.scenarios.helpers import assert_same_file
+from tests.scenarios.helpers import assert_same_file, kill_after_checkpoint
 
 COLUMNS = {"generation": np.int64, "id": np.int64, "parent_id": np.int64,
            "genotype": np.uint8, "alpha": np.float64, "n_params": np.int64, "arch": np.int64,
@@ -143,31 +139,14 @@ record(Evolution(EvolutionConfig(population=6, steps=10_000), seed=4), sys.argv[
 """
 
 
-def _ckpt_step(path) -> int:
-    try:
-        with h5py.File(f"{path}.ckpt", "r") as f:
-            return int(f.attrs["step"])
-    except (OSError, KeyError):
-        return -1
 
 
 def test_sigkill_then_resume_equals_uninterrupted(monkeypatch, tmp_path) -> None:
     monkeypatch.setattr(evolution, "run_job", serann_fakes.noisy(0.02, sleep=0.02))
     path = tmp_path / "k.h5"
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(path)], env=env,
-                             stderr=subprocess.PIPE)  # fmt: skip
-    deadline = time.monotonic() + 90
-    try:
-        while _ckpt_step(path) < 4:
-            assert child.poll() is None, child.stderr.read().decode()
-            assert time.monotonic() < deadline, "the child run made no progress"
-            time.sleep(0.02)
-    finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-    end = _ckpt_step(path) + 3
-    resumed = resume(path, end - _ckpt_step(path), progress=False)
+    step = kill_after_checkpoint([sys.executable, "-c", CHILD, str(path)], path, 4)
+    end = step + 3
+    resumed = resume(path, end - step, progress=False)
     assert resumed.steps == end
     record(Evolution(EvolutionConfig(population=6, steps=10_000), seed=4), tmp_path / "w.h5",
            end, progress=False)  # fmt: skip

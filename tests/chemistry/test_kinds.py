@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 import sys
-import time
 
 import h5py
 import numpy as np
@@ -19,7 +15,7 @@ from neurosoup.chemistry.recorder import record, resume
 from neurosoup.particles import ConfigError
 from neurosoup.scenarios.cli import main
 from tests.chemistry.toy_kind import Walk, WalkConfig
-from tests.scenarios.helpers import assert_same_file, checkpoint_step
+from tests.scenarios.helpers import assert_same_file, kill_after_checkpoint
 
 CHILD = """
 import sys
@@ -33,19 +29,7 @@ record(Walk(WalkConfig(steps=10_000, sleep=0.01), seed=4), sys.argv[1], progress
 
 def test_toy_kind_record_sigkill_resume_analyse(tmp_path) -> None:
     path = tmp_path / "walk.h5"
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(path)], env=env,
-                             stderr=subprocess.PIPE)  # fmt: skip
-    deadline = time.monotonic() + 60
-    try:
-        while checkpoint_step(path) < 9:
-            assert child.poll() is None, child.stderr.read().decode()
-            assert time.monotonic() < deadline, "the child run made no progress"
-            time.sleep(0.02)
-    finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-    step = checkpoint_step(path)
+    step = kill_after_checkpoint([sys.executable, "-c", CHILD, str(path)], path, 9, timeout=60)
     end = step + 7
     walk = resume(path, end - step, progress=False)  # the kind comes from the file
     assert isinstance(walk, Walk) and walk.steps == end

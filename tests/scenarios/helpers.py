@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import time
 from pathlib import Path
 
 import h5py
@@ -32,6 +36,30 @@ def checkpoint_step(path: Path) -> int:
             return int(f.attrs["step"])
     except (OSError, KeyError):
         return -1
+
+
+def kill_after_checkpoint(
+    cmd: list[str], path: Path, step: int, timeout: float = 90, linger: float = 0.0
+) -> int:
+    """Start ``cmd`` (a run writing ``path``), SIGKILL it once its checkpoint reaches ``step``.
+
+    ``linger`` seconds more let it get somewhere between two checkpoints. Returns the
+    checkpoint step at the kill. The child runs with one intra-op thread.
+    """
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    child = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + timeout
+    try:
+        while checkpoint_step(path) < step:
+            assert child.poll() is None, child.stderr.read().decode()
+            assert time.monotonic() < deadline, "the child run made no progress"
+            time.sleep(0.02)
+        time.sleep(linger)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert child.returncode == -signal.SIGKILL
+    return checkpoint_step(path)
 
 
 def dump(path: Path) -> dict:

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import sys
-import time
 
 import numpy as np
 
 from neurosoup.chemistry.recorder import open_run, record, resume
 from neurosoup.scenarios import make
-from tests.scenarios.helpers import assert_same_file, checkpoint_step
+from tests.scenarios.helpers import assert_same_file, checkpoint_step, kill_after_checkpoint
 
 SETS = {"steps": 5000, "checkpoint_every": 7, "n_particles": 20}
 
@@ -25,19 +21,7 @@ def test_sigkill_then_resume(tmp_path) -> None:
            "9", "--out", str(path), "--quiet"]
     for key, value in SETS.items():
         cmd += ["--set", f"{key}={value}"]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    child = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
-    try:
-        while checkpoint_step(path) < 14:
-            assert child.poll() is None, child.stderr.read().decode()
-            assert time.monotonic() < deadline, "the child run made no progress"
-            time.sleep(0.05)
-        time.sleep(0.1)  # let it get somewhere between two checkpoints
-    finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-    assert child.returncode == -signal.SIGKILL
+    kill_after_checkpoint(cmd, path, 14, timeout=120, linger=0.1)
 
     file, meta = open_run(path)  # readable after the kill
     with file:
