@@ -12,11 +12,7 @@ and after ``neurosoup resume`` the file equals the reference file dataset for da
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import sys
-import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -26,7 +22,7 @@ from neurosoup.analysis import open_run as analyse
 from neurosoup.chemistry.recorder import open_run, record
 from neurosoup.scenarios import make
 from neurosoup.scenarios.cli import main
-from tests.scenarios.helpers import checkpoint_step, dump
+from tests.scenarios.helpers import checkpoint_step, dump, kill_after_checkpoint
 
 
 @dataclass(frozen=True)
@@ -72,13 +68,12 @@ def reference(case: Case, path: Path) -> Path:
     return path
 
 
-def _child(case: Case, path: Path) -> subprocess.Popen:
+def _command(case: Case, path: Path) -> list[str]:
     cmd = [sys.executable, "-m", "neurosoup.scenarios.cli", "run", case.scenario, "--seed",
            str(case.seed), "--out", str(path), "--quiet"]  # fmt: skip
     for key, value in case.overrides().items():
         cmd += ["--set", f"{key}={value}"]
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return cmd
 
 
 def assert_prefix_of(killed: Path, whole: Path) -> None:
@@ -100,19 +95,7 @@ def kill_and_resume(case: Case, rng: np.random.Generator, path: Path, whole: Pat
     """One kill at a seeded random moment, the checks, the resume. Returns what happened."""
     target = int(rng.integers(0, case.latest_kill + 1))
     pause = float(rng.uniform(0, case.jitter_s))
-    child = _child(case, path)
-    deadline = time.monotonic() + 120
-    try:
-        while checkpoint_step(path) < target:
-            assert child.poll() is None, child.stderr.read().decode()
-            assert time.monotonic() < deadline, "the child run made no progress"
-            time.sleep(0.005)
-        time.sleep(pause)
-    finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait()
-        child.stderr.close()
-    assert child.returncode == -signal.SIGKILL, "the child ended before it was killed"
+    kill_after_checkpoint(_command(case, path), path, target, timeout=120, linger=pause)
     step = checkpoint_step(path)
     assert 0 <= step <= case.end, (step, case.end)
 

@@ -58,7 +58,9 @@ def kill_after_checkpoint(
     finally:
         child.send_signal(signal.SIGKILL)
         child.wait()
-    assert child.returncode == -signal.SIGKILL
+        child.stdout.close()
+        child.stderr.close()
+    assert child.returncode == -signal.SIGKILL, "the child ended before it was killed"
     return checkpoint_step(path)
 
 
