@@ -640,6 +640,7 @@ def lineage(run: Run | Population, id: int | None = None) -> pd.DataFrame:
 # ---- deep re-evaluation (``neurosoup evaluate``) ----------------------------------------
 EVALUATION_ATTR = "neurosoup_evaluation"
 EVALUATION_MEASURES = ("accuracy", "fertility", "mutations", "survival")
+EVALUATION_TABLES = ("samples", "trainings", "copies", "mutants", "mutant_trainings")
 
 
 @dataclass(frozen=True)
@@ -652,12 +653,18 @@ class Evaluation:
         trainings: One row per (sample, training): seed, accuracy, fertility, copy error,
             mean mutations per copy, survival of the copies.
         copies: One row per copy: sample, training, copy, n_mutations, alive.
+        mutants: Epistasis only (else None): one row per mutant of the background (mutant,
+            site_a, site_b, alive, n_params, alpha, ``hex``).
+        mutant_trainings: Epistasis only: one row per (living mutant, training): mutant,
+            training, seed, accuracy, fertility.
     """
 
     meta: dict
     samples: pd.DataFrame
     trainings: pd.DataFrame
     copies: pd.DataFrame
+    mutants: pd.DataFrame | None = None
+    mutant_trainings: pd.DataFrame | None = None
 
 
 def read_evaluation(path: str | Path) -> Evaluation:
@@ -672,15 +679,21 @@ def read_evaluation(path: str | Path) -> Evaluation:
             raise ConfigError(f"{path} is not a `neurosoup evaluate` file (no "
                               f"{EVALUATION_ATTR} attribute)")  # fmt: skip
         meta = json.loads(file.attrs[EVALUATION_ATTR])
-        tables = {}
-        for name in ("samples", "trainings", "copies"):
-            group = file[name]
-            tables[name] = {c: group[c][()] for c in group}
-    packed = np.asarray(tables["samples"].pop("genotype"), np.uint8)
-    samples = pd.DataFrame(tables["samples"])
-    samples["hex"] = [row.tobytes().hex() for row in packed]
-    return Evaluation(meta, samples, pd.DataFrame(tables["trainings"]),
-                      pd.DataFrame(tables["copies"]))  # fmt: skip
+        missing = [n for n in EVALUATION_TABLES[:3] if n not in file]
+        if missing:
+            raise ConfigError(f"{path} lacks the groups {missing}; write it again with "
+                              "`neurosoup evaluate`")  # fmt: skip
+        cols = {name: {c: file[name][c][()] for c in file[name]}
+                for name in EVALUATION_TABLES if name in file}  # fmt: skip
+    tables = {}
+    for name, columns in cols.items():
+        packed = columns.pop("genotype", None)
+        tables[name] = pd.DataFrame(columns)
+        if packed is not None:
+            packed = np.asarray(packed, np.uint8)  # [M, 13]
+            tables[name]["hex"] = [row.tobytes().hex() for row in packed]
+    return Evaluation(meta, tables["samples"], tables["trainings"], tables["copies"],
+                      tables.get("mutants"), tables.get("mutant_trainings"))  # fmt: skip
 
 
 def _evaluation_of(data: str | Path | Evaluation) -> Evaluation:
@@ -778,6 +791,7 @@ register_analyses(
 __all__ = [
     "CLASSES",
     "EVALUATION_ATTR",
+    "EVALUATION_TABLES",
     "Clones",
     "Evaluation",
     "Population",

@@ -149,3 +149,32 @@ __all__ = [
     "muller_figure",
     "muller_stack",
 ]
+
+
+def epistasis_figure(pairs: pd.DataFrame) -> Figure:
+    """ε of every tested site pair as a matrix: sign epistasis ringed, undefined ε grey."""
+    fig = _figure((6.5, 5.5))
+    ax = fig.subplots()
+    sites = sorted({*pairs["site_a"].astype(int), *pairs["site_b"].astype(int)})
+    pos = {s: i for i, s in enumerate(sites)}
+    grid = np.full((len(sites), len(sites)), np.nan)
+    for _, row in pairs.iterrows():
+        i, j = pos[int(row["site_a"])], pos[int(row["site_b"])]
+        grid[i, j] = grid[j, i] = row["epsilon"]
+    bound = max(float(np.nanmax(np.abs(grid), initial=0.0)), 0.05)  # tiny ε stays near white
+    ax.set_facecolor("#dddddd")  # undefined ε (a dead mutant) and untested pairs
+    image = ax.imshow(grid, cmap="RdBu_r", vmin=-bound, vmax=bound)
+    fig.colorbar(image, ax=ax, label="ε = log(W_ab·W_0 / (W_a·W_b))")
+    for _, row in pairs.iterrows():
+        i, j = pos[int(row["site_a"])], pos[int(row["site_b"])]
+        text = "n/a" if np.isnan(row["epsilon"]) else f"{row['epsilon']:+.2f}"
+        text += "*" if bool(row["significant"]) else ""
+        for y, x in ((i, j), (j, i)):
+            ax.text(x, y, text, ha="center", va="center", fontsize=7)
+        if bool(row["sign_epistasis"]):
+            ax.plot([j, i], [i, j], "o", mfc="none", mec="k", ms=22)
+    ax.set_xticks(range(len(sites)), [str(s) for s in sites])
+    ax.set_yticks(range(len(sites)), [str(s) for s in sites])
+    ax.set(xlabel="site", ylabel="site",
+           title="pairwise epistasis (* beyond 2 se; ringed: sign epistasis)")
+    return fig

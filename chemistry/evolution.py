@@ -297,6 +297,48 @@ def run_job(job: Job) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return adult.accuracy.numpy(), adult.copy_error.numpy(), adult.copies.numpy()
 
 
+def learn(
+    irs: list[ProgramIR | None],
+    genotypes: np.ndarray,
+    seeds: list[int],
+    config: EvolutionConfig,
+    n_copies: int,
+    device: str,
+    executor: cf.Executor,
+    keys: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Train, evaluate and replicate members on ``executor``: one job per architecture group.
+
+    Members sharing an architecture (``keys``, default the IR signature; α excluded) train as
+    one stacked job when their nets are below ``config.stack_below`` parameters, else one job
+    each. ``None`` members (dead programs) are skipped. genotypes: [n, 100] uint8, seeds: n
+    torch seeds. Returns accuracy [n] (NaN when skipped), copy error [n], copies [n, P, 100].
+    """
+    n = len(irs)
+    acc, cerr = np.full(n, np.nan), np.full(n, np.nan)
+    copies = np.zeros((n, n_copies, N_BITS), np.uint8)
+    groups: dict[object, list[int]] = {}
+    for i, ir in enumerate(irs):
+        if ir is not None:
+            groups.setdefault(ir.signature() if keys is None else int(keys[i]), []).append(i)
+    jobs: list[tuple[np.ndarray, Job]] = []
+    for key in sorted(groups) if keys is not None else groups:
+        rows = groups[key]
+        stacked = irs[rows[0]].total_params < config.stack_below  # type: ignore[union-attr]
+        for part in [rows] if stacked else [[r] for r in rows]:
+            part_rows = np.asarray(part)
+            jobs.append((part_rows, Job(
+                tuple(irs[i] for i in part), genotypes[part_rows],  # type: ignore[misc]
+                tuple(int(seeds[i]) for i in part), config.train_settings, n_copies,
+                config.task, config.dtype, device, stacked,
+            )))  # fmt: skip
+    futures = [(rows, executor.submit(run_job, job)) for rows, job in jobs]
+    for rows, future in futures:
+        a, e, c = future.result()
+        acc[rows], cerr[rows], copies[rows] = a, e, c
+    return acc, cerr, copies
+
+
 class InlineExecutor(cf.Executor):
     """A ``concurrent.futures`` executor that runs each call at once, in this process."""
 
@@ -461,27 +503,11 @@ class Evolution(ModelBase):
 
     def _learn(self, irs: list, bits: torch.Tensor, ids: np.ndarray, arch: np.ndarray,
                n_copies: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
-        """Juvenile learning of the living, grouped by architecture, on the executor."""
-        cfg, n = self.config, len(irs)
-        acc, cerr = np.full(n, np.nan), np.full(n, np.nan)
-        copies = np.zeros((n, n_copies, N_BITS), np.uint8)
-        jobs: list[tuple[np.ndarray, Job]] = []
-        for a in np.unique(arch[arch >= 0]):
-            rows = np.flatnonzero(arch == a)
-            stacked = irs[rows[0]].total_params < cfg.stack_below
-            for part in [rows] if stacked else [[r] for r in rows]:
-                part = np.asarray(part)
-                jobs.append((part, Job(
-                    tuple(irs[i] for i in part), bits[part].numpy(),
-                    tuple(member_seed(self.seed, ids[i]) for i in part), cfg.train_settings,
-                    n_copies, cfg.task, cfg.dtype, self.device.type, stacked,
-                )))  # fmt: skip
-        executor = self.job_executor()
-        futures = [(rows, executor.submit(run_job, job)) for rows, job in jobs]
-        for rows, future in futures:
-            a, e, c = future.result()
-            acc[rows], cerr[rows], copies[rows] = a, e, c
-        return acc, cerr, copies
+        """Juvenile learning of the living (``arch >= 0``), grouped by architecture."""
+        alive = [ir if a >= 0 else None for ir, a in zip(irs, arch, strict=True)]
+        seeds = [member_seed(self.seed, i) for i in ids]
+        return learn(alive, bits.numpy(), seeds, self.config, n_copies, self.device.type,
+                     self.job_executor(), keys=arch)  # fmt: skip
 
     def _replicate(self, bits: torch.Tensor, counts: np.ndarray,
                    copies: np.ndarray) -> tuple[torch.Tensor, np.ndarray]:  # fmt: skip
@@ -616,6 +642,7 @@ __all__ = [
     "EvolutionConfig",
     "InlineExecutor",
     "Job",
+    "learn",
     "load_task_tensors",
     "member_seed",
     "run_job",

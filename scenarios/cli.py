@@ -155,7 +155,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     with _executor(args, None) as executor:
         result = evaluate_run(args.file, args.generation, args.sample, args.trainings,
                               copies=args.copies, seed=args.seed, train_steps=args.train_steps,
-                              device=args.device, executor=executor)  # fmt: skip
+                              device=args.device, executor=executor, pairs=args.pairs,
+                              top_k=args.top_k, background=args.background)  # fmt: skip
     write_evaluation(result, args.out, overwrite=args.overwrite)
     print(summary_text(args.out))
     return 0
@@ -171,6 +172,12 @@ def _evaluate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--copies", type=int, default=20, metavar="P",
                    help="replications of every adult (default 20)")
     p.add_argument("--train-steps", type=int, default=None, help="default: the run's")
+    p.add_argument("--pairs", nargs="+", default=None, metavar="A:B",
+                   help="epistasis: site pairs whose single and double mutants to re-train")
+    p.add_argument("--top-k", type=int, default=None, metavar="K",
+                   help="epistasis: every pair of the K sites whose allele frequency changed most")
+    p.add_argument("--background", type=int, default=None, metavar="ID",
+                   help="epistasis: the individual to mutate (default: commonest genotype)")
     p.add_argument("--seed", type=int, default=0, help="root of the SeedSequence (default 0)")
     p.add_argument("--out", required=True, metavar="F", help="HDF5 evaluation file to write")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")

@@ -247,7 +247,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("reproduce", help="reproduce the papers' experiments (table + figures)")
-    p.add_argument("target", help="what to reproduce: soup, organism or quine")
+    p.add_argument("target", help="what to reproduce: soup, organism, quine or serann")
     p.add_argument(
         "--scale",
         choices=("small", "paper"),

@@ -17,8 +17,18 @@ program valid) per training. ``write_evaluation`` stores them as a plain HDF5 fi
   mean mutations per copy, survival of the copies;
 * ``/copies``: one row per copy: sample, training, copy, mutations, alive.
 
-Seeds: ``SeedSequence(seed).spawn(2)`` → the sampling stream and the training streams
-(``spawn(K·R)``, training r of sample k at k·R + r); each torch seed is recorded.
+With ``pairs`` (``--pairs A:B …``) or ``top_k`` (``--top-k K``: every pair of the K sites whose
+derived-allele frequency changed most over the run), also epistasis: a background genotype
+(``--background ID``, default the commonest living genotype of the generation), its single
+mutants (bit a flipped) and double mutants, each trained R times (``analysis.epistasis``):
+
+* ``/mutants``: one row per mutant: mutant, site_a, site_b (−1: none; the background has both
+  −1), packed genotype, alive (decoded program valid), n_params, α;
+* ``/mutant_trainings``: one row per (living mutant, training): seed, accuracy, fertility.
+
+Seeds: ``SeedSequence(seed).spawn(3)`` → the sampling stream, the training streams
+(``spawn(K·R)``, training r of sample k at k·R + r) and the mutants' streams (``spawn(M·R)``,
+likewise); each torch seed is recorded.
 """
 
 from __future__ import annotations
@@ -34,26 +44,33 @@ import numpy as np
 import torch
 
 from neurosoup.analysis import open_run
+from neurosoup.analysis.epistasis import all_pairs, epistasis, top_sites
+from neurosoup.analysis.epistasis import summary as epistasis_summary
 from neurosoup.analysis.evolution import (
     EVALUATION_ATTR,
+    EVALUATION_TABLES,
+    Evaluation,
+    Population,
+    allele_frequencies,
     developmental_noise,
     evaluation_summary,
     population,
     read_evaluation,
 )
-from neurosoup.chemistry.evolution import EvolutionConfig, InlineExecutor, Job, run_job
+from neurosoup.chemistry.evolution import EvolutionConfig, InlineExecutor, learn
 from neurosoup.particles import ConfigError
 from neurosoup.particles.serann import default_ribosome
-from neurosoup.particles.serann.genotype import N_BITS, pack
+from neurosoup.particles.serann.genotype import N_BITS, pack, to_hex
 from neurosoup.particles.serann.ir import Death
 
 FORMAT = 1
 _MASK = (1 << 63) - 1
 
 
-def _check_counts(sample: int, trainings: int, copies: int) -> None:
-    if sample < 1:
-        raise ConfigError(f"--sample must be >= 1 (genotypes to re-evaluate), got {sample}")
+def _check_counts(sample: int, trainings: int, copies: int, epistasis: bool) -> None:
+    if sample < (0 if epistasis else 1):
+        raise ConfigError(f"--sample must be >= 1 (genotypes to re-evaluate; 0 with --pairs or "
+                          f"--top-k), got {sample}")  # fmt: skip
     if trainings < 2:
         raise ConfigError(f"--trainings must be >= 2 (a variance needs two trainings), got "
                           f"{trainings}")  # fmt: skip
@@ -61,8 +78,8 @@ def _check_counts(sample: int, trainings: int, copies: int) -> None:
         raise ConfigError(f"--copies must be >= 1, got {copies}")
 
 
-def _pick(path: str | Path, generation: int, sample: int, rng: np.random.Generator):
-    """Config, the chosen genotypes' bits [K, 100] and their /samples rows."""
+def _open(path: str | Path, generation: int) -> tuple[EvolutionConfig, Population, Any]:
+    """The run's config, its population and the living rows' frame of ``generation``."""
     with open_run(path) as run:
         if run.kind != "evolution":
             raise ConfigError(f"{path} is a {run.kind} run; evaluate needs an evolution run file")
@@ -73,31 +90,157 @@ def _pick(path: str | Path, generation: int, sample: int, rng: np.random.Generat
         raise ConfigError(f"generation {generation} is not in {path}; it holds generations "
                           f"{int(gens.min())}..{int(gens.max())}")  # fmt: skip
     rows = pop.rows_of(generation)
-    frame = pop.frame.iloc[rows]
-    alive = frame["alive"].to_numpy()
-    if not alive.any():
+    if not pop.frame["alive"].to_numpy()[rows].any():
         raise ConfigError(f"generation {generation} of {path} has no living individual")
-    bits = pop.bits[rows][alive]
-    live = frame[alive]
-    _, first, inverse = np.unique(bits, axis=0, return_index=True, return_inverse=True)
-    inverse = inverse.reshape(-1)
-    order = np.argsort(first)  # genotypes in order of their first carrier
-    chosen = np.sort(rng.choice(len(order), min(sample, len(order)), replace=False))
+    return config, pop, rows[pop.frame["alive"].to_numpy()[rows]]
+
+
+def _distinct(pop: Population, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct genotypes of ``rows`` in order of first carrier: first rows, inverse, counts."""
+    _, first, inverse, counts = np.unique(pop.bits[rows], axis=0, return_index=True,
+                                          return_inverse=True, return_counts=True)  # fmt: skip
+    order = np.argsort(first)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return rows[first[order]], rank[inverse.reshape(-1)], counts[order]
+
+
+def _pick(pop: Population, rows: np.ndarray, sample: int, rng: np.random.Generator):
+    """The chosen genotypes' bits [K, 100], their /samples rows and the distinct count."""
+    firsts, which, _ = _distinct(pop, rows)
+    live = pop.frame.iloc[rows]
+    chosen = np.sort(rng.choice(len(firsts), min(sample, len(firsts)), replace=False))
     out: dict[str, list] = {k: [] for k in ("id", "n_carriers", "recorded_fertility",
                                             "recorded_accuracy", "n_params", "alpha")}  # fmt: skip
-    for u in order[chosen]:
-        carriers = live[inverse == u]
+    for u in chosen:
+        carriers = live[which == u]
         out["id"].append(int(carriers["id"].iloc[0]))
         out["n_carriers"].append(len(carriers))
         out["recorded_fertility"].append(float(carriers["fertility"].mean()))
         out["recorded_accuracy"].append(float(carriers["accuracy"].mean()))
         out["n_params"].append(int(carriers["n_params"].iloc[0]))
         out["alpha"].append(float(carriers["alpha"].iloc[0]))
-    picked = bits[first[order[chosen]]]
-    samples = {k: np.asarray(v) for k, v in out.items()}
+    picked = pop.bits[firsts[chosen]].reshape(-1, N_BITS)
+    samples = {k: np.asarray(v, np.int64 if k in ("id", "n_carriers", "n_params") else float)
+               for k, v in out.items()}  # fmt: skip
     samples["sample"] = np.arange(len(picked), dtype=np.int64)
-    samples["genotype"] = pack(torch.from_numpy(picked))
-    return config, picked, samples, len(order)
+    samples["genotype"] = _packed(picked)
+    return picked, samples, len(firsts)
+
+
+def _train(config: EvolutionConfig, irs: list, bits: np.ndarray, seeds: np.ndarray, copies: int,
+           device: str, executor: cf.Executor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """R trainings of each of M genotypes (``None``/dead IRs skipped: NaN).
+
+    bits: [M, 100], seeds: [M, R] → accuracy [M, R], copy error [M, R], copies [M, R, P, 100].
+    """
+    m, r = seeds.shape
+    members = [None if isinstance(ir, Death) else ir for ir in irs for _ in range(r)]
+    acc, cerr, made = learn(members, np.repeat(bits, r, 0), seeds.reshape(-1).tolist(), config,
+                            copies, device, executor)  # fmt: skip
+    return acc.reshape(m, r), cerr.reshape(m, r), made.reshape(m, r, copies, N_BITS)
+
+
+def _viable(config: EvolutionConfig, bits: np.ndarray) -> np.ndarray:
+    """Whether each genotype [M, 100] decodes to a living program [M] (each text judged once)."""
+    texts = default_ribosome().decode(torch.from_numpy(np.ascontiguousarray(bits)))
+    verdict = {t: not isinstance(config.express(t), Death) for t in set(texts)}
+    return np.array([verdict[t] for t in texts], bool)
+
+
+def _seeds(seq: np.random.SeedSequence, m: int, r: int) -> np.ndarray:
+    """[m, r] torch seeds: ``seq.spawn(m·r)[i·r + j]`` → generate_state(1, uint64) & 2^63−1."""
+    return np.array([int(s.generate_state(1, dtype=np.uint64)[0]) & _MASK
+                     for s in seq.spawn(m * r)], np.int64).reshape(m, r)  # fmt: skip
+
+
+def _packed(bits: np.ndarray) -> np.ndarray:
+    """[M, 13] uint8 (also for M = 0)."""
+    return pack(torch.from_numpy(bits)) if len(bits) else np.zeros((0, 13), np.uint8)
+
+
+def _site_pair(pair: str | tuple[int, int]) -> tuple[int, int]:
+    """``"A:B"`` or ``(A, B)`` → (A, B)."""
+    if isinstance(pair, str):
+        a, sep, b = pair.partition(":")
+        if not sep or not a.strip().isdigit() or not b.strip().isdigit():
+            raise ConfigError(f"{pair!r} is not a site pair; write A:B, e.g. --pairs 37:83 12:40")
+        return int(a), int(b)
+    a, b = pair
+    return int(a), int(b)
+
+
+def _check_pairs(pairs: list[str] | list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted distinct pairs (a < b) of sites in 0..99."""
+    out = []
+    for pair in pairs:
+        a, b = _site_pair(pair)
+        if not (0 <= a < N_BITS and 0 <= b < N_BITS) or a == b:
+            raise ConfigError(f"site pair {a}:{b} is not two different sites in 0..{N_BITS - 1}")
+        out.append((min(a, b), max(a, b)))
+    return sorted(set(out))
+
+
+def _background(pop: Population, rows: np.ndarray, background: int | None) -> int:
+    """The row of the background individual: ``background`` (an id) or the commonest genotype."""
+    if background is None:
+        firsts, _, counts = _distinct(pop, rows)
+        return int(firsts[int(np.argmax(counts))])
+    hit = rows[pop.frame["id"].to_numpy()[rows] == background]
+    if not len(hit):
+        raise ConfigError(f"--background {background} is not a living individual of this "
+                          "generation; pick one with `neurosoup analyse RUN lineage`")  # fmt: skip
+    return int(hit[0])
+
+
+def _mutants(base: np.ndarray, pairs: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Background, single and double mutants: sites [M, 2] (−1: none) and bits [M, 100]."""
+    singles = sorted({s for pair in pairs for s in pair})
+    sites = [(-1, -1)] + [(s, -1) for s in singles] + list(pairs)
+    bits = np.repeat(base[None, :], len(sites), 0)
+    for i, pair in enumerate(sites):
+        for s in pair:
+            if s >= 0:
+                bits[i, s] ^= 1
+    return np.asarray(sites, np.int64).reshape(-1, 2), bits
+
+
+def _epistasis_plan(pop: Population, rows: np.ndarray, pairs, top_k: int | None,
+                    background: int | None) -> tuple[list[tuple[int, int]], int]:  # fmt: skip
+    """The site pairs (``pairs`` and every pair of the ``top_k`` sites) and the background row."""
+    pairs = _check_pairs(pairs or [])
+    if top_k is not None:
+        pairs = sorted(set(pairs) | set(all_pairs(top_sites(allele_frequencies(pop), top_k))))
+    return pairs, _background(pop, rows, background)
+
+
+def _epistasis(config: EvolutionConfig, pop: Population, pairs: list[tuple[int, int]], row: int,
+               trainings: int, seq: np.random.SeedSequence, dev: str,
+               executor: cf.Executor) -> tuple[dict, dict, dict]:  # fmt: skip
+    """Train the background (``row``) and its single and double mutants R times each.
+
+    Returns the meta entry and the ``/mutants`` and ``/mutant_trainings`` columns.
+    """
+    sites, bits = _mutants(pop.bits[row], pairs)
+    irs = [config.express(t) for t in default_ribosome().decode(torch.from_numpy(bits))]
+    alive = np.array([not isinstance(ir, Death) for ir in irs])
+    seeds = _seeds(seq, len(bits), trainings)
+    acc, _, _ = _train(config, irs, bits, seeds, 1, dev, executor)
+    m = np.flatnonzero(alive)
+    mutants = {
+        "mutant": np.arange(len(bits)), "site_a": sites[:, 0], "site_b": sites[:, 1],
+        "genotype": _packed(bits), "alive": alive,
+        "n_params": np.array([0 if isinstance(ir, Death) else ir.total_params for ir in irs]),
+        "alpha": np.array([np.nan if isinstance(ir, Death) else ir.alpha for ir in irs]),
+    }  # fmt: skip
+    fert = np.nan_to_num(acc[m]) ** config.fertility_exponent
+    trained = {"mutant": np.repeat(m, trainings), "training": np.tile(np.arange(trainings), len(m)),
+               "seed": seeds[m].reshape(-1), "accuracy": acc[m].reshape(-1),
+               "fertility": fert.reshape(-1)}  # fmt: skip
+    meta = {"background_id": int(pop.frame["id"].iloc[row]),
+            "background_hex": to_hex(torch.from_numpy(pop.bits[row : row + 1]))[0],
+            "pairs": [list(p) for p in pairs]}  # fmt: skip
+    return meta, mutants, trained
 
 
 def evaluate_run(
@@ -111,67 +254,64 @@ def evaluate_run(
     train_steps: int | None = None,
     device: str | None = None,
     executor: cf.Executor | None = None,
+    pairs: list[tuple[int, int]] | None = None,
+    top_k: int | None = None,
+    background: int | None = None,
 ) -> dict[str, Any]:
     """Re-train K sampled genotypes of ``generation`` R times each; replicate every adult.
 
-    Returns ``{"meta": dict, "samples": cols, "trainings": cols, "copies": cols}`` (columns as
-    arrays; see the module docstring). Bad input raises ``ConfigError``.
+    With ``pairs`` or ``top_k``, also the background's single and double mutants (epistasis).
+    Returns ``{"meta": dict, "samples": cols, "trainings": cols, "copies": cols}`` (+
+    ``mutants`` and ``mutant_trainings``; columns as arrays; see the module docstring). Bad
+    input raises ``ConfigError``.
     """
-    _check_counts(sample, trainings, copies)
-    sample_seq, train_seq = np.random.SeedSequence(seed).spawn(2)
-    config, picked, samples, n_distinct = _pick(path, generation, sample,
-                                                np.random.default_rng(sample_seq))  # fmt: skip
+    epistasis = bool(pairs) or top_k is not None
+    _check_counts(sample, trainings, copies, epistasis)
+    sample_seq, train_seq, mutant_seq = np.random.SeedSequence(seed).spawn(3)
+    config, pop, rows = _open(path, generation)
+    if epistasis:  # checked before anything trains
+        plan = _epistasis_plan(pop, rows, pairs, top_k, background)
+    picked, samples, n_distinct = _pick(pop, rows, sample, np.random.default_rng(sample_seq))
     if train_steps is not None:
         config = config.replace(train_steps=train_steps)
     k, r = picked.shape[0], trainings
-    seeds = np.array([int(s.generate_state(1, dtype=np.uint64)[0]) & _MASK
-                      for s in train_seq.spawn(k * r)], np.int64).reshape(k, r)  # fmt: skip
+    seeds = _seeds(train_seq, k, r)
     dev = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    ribo = default_ribosome()
-    irs = [config.express(t) for t in ribo.decode(torch.from_numpy(picked))]
-    jobs = []
+    irs = [config.express(t) for t in default_ribosome().decode(torch.from_numpy(picked))]
     for i, ir in enumerate(irs):
         if isinstance(ir, Death):  # cannot happen for a recorded living genotype
             raise ConfigError(f"sample {i} (id {samples['id'][i]}) decodes to a dead program")
-        stacked = ir.total_params < config.stack_below
-        parts = [list(range(r))] if stacked else [[j] for j in range(r)]
-        for part in parts:
-            job = Job((ir,) * len(part), np.repeat(picked[i : i + 1], len(part), 0),
-                      tuple(int(s) for s in seeds[i, part]), config.train_settings, copies,
-                      config.task, config.dtype, dev, stacked)  # fmt: skip
-            jobs.append((i, part, job))
     pool = executor or InlineExecutor()
-    futures = [(i, part, pool.submit(run_job, job)) for i, part, job in jobs]
-    acc, cerr = np.full((k, r), np.nan), np.full((k, r), np.nan)
-    made = np.zeros((k, r, copies, N_BITS), np.uint8)
-    for i, part, future in futures:
-        a, e, c = future.result()
-        acc[i, part], cerr[i, part], made[i, part] = a, e, c
+    acc, cerr, made = _train(config, irs, picked, seeds, copies, dev, pool)
     fert = np.nan_to_num(acc) ** config.fertility_exponent
     n_mut = (made != picked[:, None, None, :]).sum(-1).astype(np.int64)
-    texts = ribo.decode(torch.from_numpy(made.reshape(-1, N_BITS)))
-    verdict: dict[str, bool] = {}
-    for t in set(texts):
-        verdict[t] = not isinstance(config.express(t), Death)
-    alive = np.array([verdict[t] for t in texts]).reshape(k, r, copies)
+    alive = _viable(config, made.reshape(-1, N_BITS)).reshape(k, r, copies)
     kk, rr, cc = np.meshgrid(np.arange(k), np.arange(r), np.arange(copies), indexing="ij")
     meta = {
         "format": FORMAT, "source": str(path), "generation": int(generation), "seed": int(seed),
         "sample": int(sample), "n_sampled": int(k), "n_distinct": int(n_distinct),
         "trainings": int(r), "copies": int(copies), "train_steps": int(config.train_steps),
         "fertility_exponent": float(config.fertility_exponent), "device": dev,
-        "seeds": "SeedSequence(seed).spawn(2): [0] picks the genotypes, [1].spawn(K*R)[k*R+r] "
-                 "seeds training r of sample k (torch seed = generate_state(1, uint64) & 2^63-1)",
+        "seeds": "SeedSequence(seed).spawn(3): [0] picks the genotypes, [1].spawn(K*R)[k*R+r] "
+                 "seeds training r of sample k, [2].spawn(M*R)[m*R+r] training r of mutant m "
+                 "(torch seed = generate_state(1, uint64) & 2^63-1)",
     }  # fmt: skip
-    trainings_cols = {
-        "sample": np.repeat(np.arange(k), r), "training": np.tile(np.arange(r), k),
-        "seed": seeds.reshape(-1), "accuracy": acc.reshape(-1), "fertility": fert.reshape(-1),
-        "copy_error": cerr.reshape(-1), "mutations": n_mut.mean(-1).reshape(-1),
-        "survival": alive.mean(-1).reshape(-1),
+    result = {
+        "meta": meta, "samples": samples,
+        "trainings": {
+            "sample": np.repeat(np.arange(k), r), "training": np.tile(np.arange(r), k),
+            "seed": seeds.reshape(-1), "accuracy": acc.reshape(-1),
+            "fertility": fert.reshape(-1), "copy_error": cerr.reshape(-1),
+            "mutations": n_mut.mean(-1).reshape(-1), "survival": alive.mean(-1).reshape(-1),
+        },
+        "copies": {"sample": kk.reshape(-1), "training": rr.reshape(-1), "copy": cc.reshape(-1),
+                   "n_mutations": n_mut.reshape(-1), "alive": alive.reshape(-1)},
     }  # fmt: skip
-    copies_cols = {"sample": kk.reshape(-1), "training": rr.reshape(-1), "copy": cc.reshape(-1),
-                   "n_mutations": n_mut.reshape(-1), "alive": alive.reshape(-1)}  # fmt: skip
-    return {"meta": meta, "samples": samples, "trainings": trainings_cols, "copies": copies_cols}
+    if epistasis:
+        meta["epistasis"], result["mutants"], result["mutant_trainings"] = _epistasis(
+            config, pop, *plan, r, mutant_seq, dev, pool)
+        meta["epistasis"]["top_k"] = top_k
+    return result
 
 
 def write_evaluation(result: dict[str, Any], out: str | Path, *, overwrite: bool = False) -> None:
@@ -183,7 +323,9 @@ def write_evaluation(result: dict[str, Any], out: str | Path, *, overwrite: bool
     tmp = out.with_name(out.name + ".part")
     with h5py.File(tmp, "w") as f:
         f.attrs[EVALUATION_ATTR] = json.dumps(result["meta"], sort_keys=True)
-        for name in ("samples", "trainings", "copies"):
+        for name in EVALUATION_TABLES:
+            if name not in result:
+                continue
             group = f.create_group(name)
             for col, values in result[name].items():
                 group.create_dataset(col, data=np.asarray(values))
@@ -191,16 +333,24 @@ def write_evaluation(result: dict[str, Any], out: str | Path, *, overwrite: bool
 
 
 def summary_text(path: str | Path) -> str:
-    """The printed table: per genotype mean ± sd over trainings, then the noise shares."""
+    """The printed tables: per genotype mean ± sd and the noise shares; then epistasis pairs."""
     ev = read_evaluation(path)
-    table = evaluation_summary(ev)
     m = ev.meta
     asked = f" (asked {m['sample']})" if m["sample"] > m["n_sampled"] else ""
     lines = [f"{m['source']} generation {m['generation']}: {m['n_sampled']}{asked} of "
              f"{m['n_distinct']} distinct living genotypes × {m['trainings']} trainings "
              f"({m['train_steps']} steps) "
-             f"× {m['copies']} copies, seed {m['seed']} → {path}",
-             f"{'id':>6} {'carriers':>8} {'recorded F':>10}  {'accuracy':>15}  {'fertility':>15}"
+             f"× {m['copies']} copies, seed {m['seed']} → {path}"]  # fmt: skip
+    if len(ev.samples):
+        lines += _noise_lines(ev)
+    if ev.mutants is not None:
+        lines += _epistasis_lines(ev)
+    return "\n".join(lines)
+
+
+def _noise_lines(ev: Evaluation) -> list[str]:
+    table = evaluation_summary(ev)
+    lines = [f"{'id':>6} {'carriers':>8} {'recorded F':>10}  {'accuracy':>15}  {'fertility':>15}"
              f"  {'mutations/copy':>15}  {'survival':>15}"]  # fmt: skip
     for _, row in table.iterrows():
         cells = [f"{row[f'{k}_mean']:.3f} ± {row[f'{k}_sd']:.3f}" for k in
@@ -213,4 +363,24 @@ def summary_text(path: str | Path) -> str:
     lines.append(f"developmental-noise share (SS within genotypes / SS total): {shares}")
     lines.append(f"fertility: corr(variance, mean) {fert['corr_var_fitness']:.2f}, "
                  f"corr(recorded, re-evaluated mean) {fert['corr_recorded']:.2f}")
-    return "\n".join(lines)
+    return lines
+
+
+def _epistasis_lines(ev: Evaluation) -> list[str]:
+    e = ev.meta["epistasis"]
+    pairs = epistasis(ev)
+    counts = epistasis_summary(pairs)
+    lines = [f"epistasis on the background id {e['background_id']} ({e['background_hex']}), "
+             f"W = mean fertility over {ev.meta['trainings']} trainings (0: dead program), "
+             f"flags at 2 standard errors:",
+             f"{'a':>3} {'b':>3} {'W0':>6} {'Wa':>6} {'Wb':>6} {'Wab':>6} {'epsilon':>15}  kind"]
+    for _, row in pairs.iterrows():
+        eps = ("undefined" if np.isnan(row["epsilon"])
+               else f"{row['epsilon']:+.3f} ± {row['se_epsilon']:.3f}")  # fmt: skip
+        lines.append(f"{row['site_a']:>3} {row['site_b']:>3} {row['w0']:>6.3f} {row['wa']:>6.3f} "
+                     f"{row['wb']:>6.3f} {row['wab']:>6.3f} {eps:>15}  {row['kind']}")
+    lines.append(f"{counts['pairs']} pairs: {counts['defined']} with ε defined, "
+                 f"{counts['significant']} significant, {counts['sign_epistasis']} sign "
+                 f"epistasis ({counts['reciprocal']} reciprocal), {counts['synthetic_lethal']} "
+                 "synthetic lethal")  # fmt: skip
+    return lines

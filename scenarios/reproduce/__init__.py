@@ -1,4 +1,4 @@
-"""``neurosoup reproduce soup|organism``: the papers' experiments, each beside its reference.
+"""``neurosoup reproduce soup|organism|quine|serann``: the papers' experiments beside theirs.
 
 ``organism`` (``organism_rows.py``): float addition, the digits stand-in for MNIST and, at
 paper scale where installed, Fashion-MNIST, each against the paper, the re-run of the public
@@ -30,6 +30,7 @@ from .kind_rows import KIND_ROWS
 from .organism_rows import ORGANISM_ROWS
 from .particle_rows import ROWS
 from .quine_rows import QUINE_ROWS
+from .serann_rows import SERANN_ROWS
 from .soup_rows import SOUP_ROWS
 
 
@@ -122,8 +123,25 @@ def reproduce_quine(
     return _reproduce("quine", QUINE_ROWS, scale, out, seed, only)
 
 
+def reproduce_serann(
+    scale: str = "small",
+    out: Path | str = "reproduce",
+    seed: int = 0,
+    only: list[str] | None = None,
+) -> pd.DataFrame:
+    """Run a SeRANN evolution and its re-evaluation; write ``reproduce_serann.{csv,md}``.
+
+    ``small``: N = 16 for 12 generations (about a minute); ``paper``: ``serann/evolution-v1``,
+    N = 64 for 200 generations (about 45 minutes on 2 cores; a run file already in
+    ``out/runs`` with the same settings is reused or resumed). Figures go to
+    ``out/serann_figures`` and ``out/serann_epistasis.png``.
+    """
+    return _reproduce("serann", SERANN_ROWS, scale, out, seed, only)
+
+
 #: ``neurosoup reproduce TARGET``: target → function(scale, out, seed, only) → table
-TARGETS = {"soup": reproduce_soup, "organism": reproduce_organism, "quine": reproduce_quine}
+TARGETS = {"soup": reproduce_soup, "organism": reproduce_organism, "quine": reproduce_quine,
+           "serann": reproduce_serann}  # fmt: skip
 
 __all__ = [
     "BASIN_ROWS",
@@ -132,10 +150,12 @@ __all__ = [
     "QUINE_ROWS",
     "ROWS",
     "SCALES",
+    "SERANN_ROWS",
     "SOUP_ROWS",
     "TARGETS",
     "Result",
     "reproduce_organism",
     "reproduce_quine",
+    "reproduce_serann",
     "reproduce_soup",
 ]

@@ -113,6 +113,13 @@ def test_developmental_noise_decomposes_the_sums_of_squares() -> None:
         (("--generation", "9"), "generation 9 is not in"),
         (("--generation", "0", "--sample", "0"), "--sample must be >= 1"),
         (("--generation", "0", "--trainings", "1"), "--trainings must be >= 2"),
+        (("--generation", "0", "--pairs", "3:3"), "site pair 3:3 is not two different sites"),
+        (("--generation", "0", "--pairs", "3:100"), "site pair 3:100 is not two different"),
+        (("--generation", "0", "--pairs", "3-4"), "'3-4' is not a site pair; write A:B"),
+        (("--generation", "0", "--top-k", "3"), "fewer than two sites changed frequency"),
+        (("--generation", "0", "--top-k", "1"), "--top-k must be an int >= 2"),
+        (("--generation", "0", "--pairs", "1:2", "--background", "9999"),
+         "--background 9999 is not a living individual"),
     ],
 )
 def test_bad_arguments_are_one_line_errors(corpus_run, tmp_path, capsys, args, needle) -> None:
@@ -138,3 +145,87 @@ def test_not_an_evolution_file_is_a_one_line_error(tmp_path: Path, capsys) -> No
         assert err.startswith("error: ") and needle in err and err.count("\n") == 1
     with pytest.raises(Exception, match="not a `neurosoup evaluate` file"):
         read_evaluation(soup)
+
+
+# ---- epistasis -----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def evolved_run(tmp_path_factory) -> Path:
+    """Two generations of serann/smoke-v1 from the ancestor (copy errors at 300 steps)."""
+    from neurosoup.chemistry.recorder import record
+    from neurosoup.scenarios import make
+
+    path = tmp_path_factory.mktemp("evaluate") / "evolved.h5"
+    record(make("serann/smoke-v1", seed=0, steps=1), path, progress=False)
+    return path
+
+
+def test_epistasis_mutants_are_the_background_with_the_named_sites_flipped(
+    corpus_run: Path, tmp_path: Path, capsys
+) -> None:
+    from neurosoup.analysis import open_run
+    from neurosoup.analysis.epistasis import epistasis
+    from neurosoup.analysis.evolution import population
+    from neurosoup.particles.serann.genotype import from_hex
+    from neurosoup.scenarios.evaluate import _viable
+
+    with open_run(corpus_run) as run:
+        pop = population(run)
+        config_dict = run.config
+    ids = pop.frame["id"].to_numpy()
+    out = tmp_path / "epi.h5"
+    argv = ["evaluate", str(corpus_run), "--generation", "0", "--sample", "0", "--trainings",
+            "2", *TINY, "--pairs", "40:3", "3:77", "--background", str(ids[2]), "--seed", "4",
+            "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert f"epistasis on the background id {ids[2]}" in text and "2 pairs:" in text
+    ev = read_evaluation(out)
+    assert len(ev.samples) == 0 and len(ev.trainings) == 0
+    assert ev.meta["epistasis"]["pairs"] == [[3, 40], [3, 77]]
+    m = ev.mutants
+    sites = list(zip(m["site_a"], m["site_b"], strict=True))
+    assert sites == [(-1, -1), (3, -1), (40, -1), (77, -1), (3, 40), (3, 77)]
+    base = pop.bits[2]
+    bits = from_hex(list(m["hex"])).numpy()[:, :100]
+    for row, (a, b) in zip(bits, sites, strict=True):
+        flipped = sorted(np.flatnonzero(row != base).tolist())
+        assert flipped == sorted(s for s in (a, b) if s >= 0)
+    from neurosoup.chemistry.evolution import EvolutionConfig
+
+    alive = _viable(EvolutionConfig.from_dict(config_dict), bits)
+    np.testing.assert_array_equal(m["alive"].to_numpy(), alive)
+    t = ev.mutant_trainings
+    assert sorted(set(t["mutant"])) == list(np.flatnonzero(alive))  # the dead are not trained
+    assert (t.groupby("mutant").size() == 2).all()
+    seq = np.random.SeedSequence(4).spawn(3)[2].spawn(len(m) * 2)
+    want = [int(s.generate_state(1, dtype=np.uint64)[0]) & ((1 << 63) - 1) for s in seq]
+    assert t["seed"].tolist() == [want[i * 2 + r] for i in t["mutant"].unique() for r in (0, 1)]
+    pairs = epistasis(out)
+    assert list(zip(pairs["site_a"], pairs["site_b"], strict=True)) == [(3, 40), (3, 77)]
+    w = t.groupby("mutant")["fertility"].mean().reindex(m["mutant"], fill_value=0.0).to_numpy()
+    ws = w[[0, 1, 2, 4]]  # background, 3, 40, 3+40
+    eps = np.log(ws[3] * ws[0] / (ws[1] * ws[2])) if (ws > 0).all() else np.nan
+    assert pairs["epsilon"].iloc[0] == pytest.approx(eps, nan_ok=True)
+
+
+def test_epistasis_top_k_pairs_the_sites_that_moved_most(evolved_run: Path) -> None:
+    from neurosoup.analysis import open_run
+    from neurosoup.analysis.epistasis import top_sites
+    from neurosoup.analysis.evolution import allele_frequencies, population
+
+    with open_run(evolved_run) as run:
+        pop = population(run)
+    want = top_sites(allele_frequencies(pop), 3)
+    a = evaluate_run(evolved_run, 1, 0, 2, copies=1, seed=3, train_steps=2, top_k=3)
+    b = evaluate_run(evolved_run, 1, 0, 2, copies=1, seed=3, train_steps=2, top_k=3)
+    assert a["meta"]["epistasis"]["pairs"] == [[x, y] for i, x in enumerate(want)
+                                               for y in want[i + 1 :]]  # fmt: skip
+    rows = pop.rows_of(1)
+    living = rows[pop.frame["alive"].to_numpy()[rows]]
+    _, counts = np.unique(pop.bits[living], axis=0, return_counts=True)
+    background = a["meta"]["epistasis"]["background_id"]
+    carriers = (pop.bits[living] == pop.bits[pop.frame["id"].to_numpy() == background][0]).all(1)
+    assert carriers.sum() == counts.max()  # the commonest living genotype
+    for name in ("mutants", "mutant_trainings"):  # deterministic
+        for col, values in a[name].items():
+            np.testing.assert_array_equal(values, b[name][col])

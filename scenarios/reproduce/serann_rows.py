@@ -1,0 +1,236 @@
+"""``neurosoup reproduce serann``: the SeRANN headlines (``science/serann.md``) beside ours.
+
+One evolution per scale is recorded to ``out/runs/`` (``small``: ``serann/smoke-v1`` with
+N = 16 for 12 generations, about a minute; ``paper``: ``serann/evolution-v1``, N = 64 for 200
+generations, about 45 minutes on 2 cores). A file already there with the same settings is
+reused, and resumed when it stopped early, so a long run survives an interrupted
+``reproduce``. One ``neurosoup evaluate`` file re-trains sampled genotypes of the last
+generation (developmental noise) and the background's single and double mutants of the top-k
+sites (epistasis). Every number is read back from those files by ``neurosoup.analysis``.
+
+The paper's numbers are N = 1000 over 6000 generations on MNIST; ours are far shorter runs on
+8×8 digits, so only directions and shapes compare, never magnitudes.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from neurosoup.analysis import epistasis as ae
+from neurosoup.analysis import evolution as ev
+from neurosoup.analysis import open_run, plots
+from neurosoup.analysis.evolution_plots import epistasis_figure
+from neurosoup.analysis.robustness import one_thread
+from neurosoup.particles import ConfigError
+
+from .common import Result
+
+SOURCE = "Shvartzman & Ram 2024 (N 1000, 6000 gen., MNIST)"
+#: scale → (scenario, overrides, evaluation: sample K, trainings R, top-k sites)
+PLAN = {
+    "small": ("serann/smoke-v1", {"population": 16, "steps": 12}, (4, 3, 3)),
+    "paper": ("serann/evolution-v1", {}, (8, 4, 5)),
+}
+
+
+def _config(scale: str, seed: int) -> tuple[str, dict, object]:
+    from neurosoup.scenarios.registry import make
+
+    scenario, overrides, _ = PLAN[scale]
+    model = make(scenario, seed=seed, **overrides)
+    return scenario, overrides, model
+
+
+def _run_path(scale: str, seed: int, out: Path) -> Path:
+    return out / "runs" / f"serann_{PLAN[scale][0].split('/')[-1]}_seed{seed}.h5"
+
+
+def ensure_run(scale: str, seed: int, out: Path) -> tuple[Path, str]:
+    """The scale's evolution run file: recorded, resumed or reused; returns (path, how)."""
+    from neurosoup.chemistry.recorder import record, resume
+
+    path = _run_path(scale, seed, out)
+    scenario, _, model = _config(scale, seed)
+    want = json.loads(json.dumps(model.config.to_dict()))
+    t0 = time.perf_counter()
+    if path.exists():
+        with open_run(path) as run:
+            spec, done = run.spec, int(run.observable("mean_fitness")[0][-1])
+            extinct = float(run.observable("mean_fitness")[1][-1]) == 0.0
+        if spec.get("config") != want or int(spec.get("seed", -1)) != seed:
+            raise ConfigError(f"{path} holds another run than {scenario} seed {seed} at scale "
+                              f"{scale}; remove it or choose another --out")  # fmt: skip
+        if done >= model.config.steps or extinct:
+            return path, f"reused {path.name} ({done} generations)"
+        with one_thread():
+            resume(path, progress=False)
+        return path, f"resumed {path.name} at generation {done}: {time.perf_counter() - t0:.0f} s"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with one_thread():
+        record(model, path, progress=False)
+    return path, f"recorded {path.name}: {time.perf_counter() - t0:.0f} s"
+
+
+def _evaluation(scale: str, seed: int, out: Path) -> Path:
+    """The evaluate file of the last generation: noise samples and the top-k epistasis.
+
+    Reused when one with the same settings is there (the noise and epistasis rows share it).
+    """
+    from neurosoup.scenarios.evaluate import evaluate_run, write_evaluation
+
+    path, _ = ensure_run(scale, seed, out)
+    target = out / "runs" / f"serann_{scale}_seed{seed}_evaluation.h5"
+    with open_run(path) as run:
+        last = int(ev.population(run).generations[-1])
+    sample, trainings, top_k = PLAN[scale][2]
+    if target.exists():
+        meta = ev.read_evaluation(target).meta
+        same = (meta["source"], meta["generation"], meta["seed"], meta["sample"],
+                meta["trainings"], meta.get("epistasis", {}).get("top_k"))  # fmt: skip
+        if same == (str(path), last, seed, sample, trainings, top_k):
+            return target
+    with one_thread():
+        result = evaluate_run(path, last, sample, trainings, copies=10, seed=seed, top_k=top_k)
+    write_evaluation(result, target, overwrite=True)
+    return target
+
+
+def _windows(table: pd.DataFrame, column: str) -> tuple[float, float]:
+    """Mean of ``column`` over its first and last tenth (>= 1 value each; NaNs left out)."""
+    values = table[column].to_numpy(float)
+    values = values[~np.isnan(values)]
+    if not len(values):
+        return float("nan"), float("nan")
+    w = max(1, len(values) // 10)
+    return float(np.nanmean(values[:w])), float(np.nanmean(values[-w:]))
+
+
+def _scale_label(scale: str, pop: ev.Population) -> str:
+    n = int(pop.frame.groupby("generation").size().iloc[0])
+    return f"{scale}: N {n}, {len(pop.generations) - 1} generations, 8×8 digits"
+
+
+def _open(scale: str, seed: int, out: Path) -> tuple[object, str]:
+    path, how = ensure_run(scale, seed, out)
+    return open_run(path), how
+
+
+def _lines(row: str, experiment: str, label: str, seed: int,
+           items: list[tuple[str, str, str]]) -> list[Result]:  # fmt: skip
+    """Table lines of one row from (measure, ours, reference) triples."""
+    return [Result(row, experiment, m, o, r, SOURCE, label, str(seed)) for m, o, r in items]
+
+
+def adaptation_row(scale: str, seed: int, out: Path) -> list[Result]:
+    """Mutation-rate fall, fitness, α, survival and robustness: first vs last tenth."""
+    run, how = _open(scale, seed, out)
+    with run:
+        pop = ev.population(run)
+        table = ev.adaptation(run)
+        from neurosoup.analysis.report import write_figures
+
+        write_figures(run, out / "serann_figures")
+    rate0, rate1 = _windows(table, "mutation_rate")
+    fall = f"{rate0 / rate1:.1f}× ({rate0:.2f} → {rate1:.2f})" if rate1 > 0 else (
+        f"to 0 ({rate0:.2f} → 0)")  # fmt: skip
+    items = [("mutation rate, first → last tenth (fall ×)", fall,
+              "2–7 per replication at first; falls 175×")]  # fmt: skip
+    refs = {"mean_fitness": "rises", "mean_alpha": "falls (anti-mutators, lower α, win)",
+            "survival": "— (dead programs keep their slot)", "robustness": "rises"}  # fmt: skip
+    for col, ref in refs.items():
+        a, b = _windows(table, col)
+        items.append((f"{col}, first → last tenth", f"{a:.3f} → {b:.3f}", ref))
+    items.append(("the run", how, "8 × V100 GPUs"))
+    return _lines("adaptation", "evolution", _scale_label(scale, pop), seed, items)
+
+
+def dfe_row(scale: str, seed: int, out: Path) -> list[Result]:
+    """DFE of new mutations per period: bimodal? lethal and neutral shares first → last."""
+    run, _ = _open(scale, seed, out)
+    with run:
+        pop = ev.population(run)
+        table = ev.dfe(pop, periods=4)
+    known = table.dropna(subset=["lethal"])
+    items = [("mutant offspring", "none (no copy errors)", "bimodal: lethal + near-neutral")]
+    if len(known):
+        first, last = known.iloc[0], known.iloc[-1]
+        share = " / ".join(f"{first[c]:.2f}" for c in ev.CLASSES)
+        items = [
+            ("lethal / deleterious / neutral / beneficial (1st period)",
+             f"{share} of {int(first['n_mutants'])}", "bimodal: lethal + near-neutral"),
+            ("periods with a bimodal DFE", f"{int(known['bimodal'].sum())} of {len(known)}",
+             "bimodal throughout"),
+            ("lethal share, first → last period", f"{first['lethal']:.2f} → {last['lethal']:.2f}",
+             "falls"),
+            ("neutral share, first → last period",
+             f"{first['neutral']:.2f} → {last['neutral']:.2f}", "rises (survival of the flattest)"),
+        ]  # fmt: skip
+    return _lines("dfe", "evolution", _scale_label(scale, pop), seed, items)
+
+
+def clones_row(scale: str, seed: int, out: Path) -> list[Result]:
+    """Clonal interference, fixations and soft sweeps."""
+    run, _ = _open(scale, seed, out)
+    with run:
+        pop = ev.population(run)
+        inter = ev.interference(pop)
+        alleles = ev.alleles(run)
+        clones = ev.clones(pop)
+    hits = inter.index[inter["interfering"]]
+    seen = (f"yes: {len(hits)} of {len(inter)} generations (first {int(hits[0])})" if len(hits)
+            else f"no ({len(clones)} clones)")  # fmt: skip
+    fixed = len(alleles["fixed_at"].dropna()) if len(alleles) else 0
+    soft = int(alleles["soft"].sum()) if len(alleles) else 0
+    return _lines("clones", "evolution", _scale_label(scale, pop), seed, [
+        ("clonal interference seen", seen, "yes"),
+        ("derived alleles fixed / soft sweeps", f"{fixed} / {soft}",
+         "bursts of fixation; soft sweeps (site 62)"),
+    ])  # fmt: skip
+
+
+def epistasis_row(scale: str, seed: int, out: Path) -> list[Result]:
+    """Pairwise epistasis of the top-k sites on the last generation's commonest genotype."""
+    path = _evaluation(scale, seed, out)
+    e = ev.read_evaluation(path)
+    pairs = ae.epistasis(e)
+    counts = ae.summary(pairs)
+    if len(pairs):
+        plots.save_figure(epistasis_figure(pairs), pairs, out, "serann_epistasis")
+    label = (f"{scale}: generation {e.meta['generation']}, top {PLAN[scale][2][2]} sites, "
+             f"{e.meta['trainings']} trainings each")  # fmt: skip
+    ours = (f"{counts['significant']} of {counts['defined']} defined ε significant "
+            f"(mean abs ε {counts['mean_abs_epsilon']:.3f}); {counts['sign_epistasis']} of "
+            f"{counts['pairs']} pairs sign epistasis; {counts['synthetic_lethal']} synthetic "
+            "lethal")  # fmt: skip
+    return _lines("epistasis", "evaluate", label, seed, [
+        ("site pairs with epistasis (2 se)", ours,
+         "widespread, incl. sign epistasis (sites 37 & 83)")])  # fmt: skip
+
+
+def noise_row(scale: str, seed: int, out: Path) -> list[Result]:
+    """Developmental noise: the share of fertility variation within one genotype."""
+    e = ev.read_evaluation(_evaluation(scale, seed, out))
+    noise = ev.developmental_noise(e)
+    label = (f"{scale}: generation {e.meta['generation']}, {e.meta['n_sampled']} genotypes × "
+             f"{e.meta['trainings']} trainings")  # fmt: skip
+    fert = noise.loc["fertility"]
+    ours = (f"within-genotype share of fertility variance {fert['share']:.2f} (sd "
+            f"{np.sqrt(fert['within_var']):.3f}); of mutations per copy "
+            f"{noise.loc['mutations', 'share']:.2f}")  # fmt: skip
+    return _lines("noise", "evaluate", label, seed, [
+        ("developmental noise", ours, "identical genotypes give different phenotypes")])
+
+
+SERANN_ROWS: dict[str, Callable[[str, int, Path], list[Result]]] = {
+    "adaptation": adaptation_row,
+    "dfe": dfe_row,
+    "clones": clones_row,
+    "epistasis": epistasis_row,
+    "noise": noise_row,
+}
