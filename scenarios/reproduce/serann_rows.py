@@ -69,11 +69,11 @@ def ensure_run(scale: str, seed: int, out: Path) -> tuple[Path, str]:
         if done >= model.config.steps or extinct:
             return path, f"reused {path.name} ({done} generations)"
         with one_thread():
-            resume(path, progress=False)
+            resume(path, progress=scale == "paper")  # a bar over the long run
         return path, f"resumed {path.name} at generation {done}: {time.perf_counter() - t0:.0f} s"
     path.parent.mkdir(parents=True, exist_ok=True)
     with one_thread():
-        record(model, path, progress=False)
+        record(model, path, progress=scale == "paper")
     return path, f"recorded {path.name}: {time.perf_counter() - t0:.0f} s"
 
 

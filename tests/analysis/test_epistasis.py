@@ -116,3 +116,20 @@ def test_no_background_is_an_error() -> None:
     t = _table({(1, -1): [0.5] * 2, (2, -1): [0.5] * 2, (1, 2): [0.5] * 2})
     with pytest.raises(ConfigError, match="background"):
         pair_effects(t)
+
+
+def test_the_figure_renders_and_its_csv_is_the_pair_table(tmp_path) -> None:
+    from neurosoup.analysis import plots
+    from neurosoup.analysis.evolution_plots import epistasis_figure
+
+    t = _table({(-1, -1): [0.9] * 2, (1, -1): [0.6] * 2, (2, -1): [0.5] * 2, (3, -1): None,
+                (1, 2): [0.8] * 2, (1, 3): None, (2, 3): [0.3] * 2})  # fmt: skip
+    pairs = pair_effects(t)
+    fig = epistasis_figure(pairs)
+    texts = sorted(x.get_text() for x in fig.axes[0].texts)
+    assert texts.count("n/a") == 4 and f"{pairs['epsilon'].iloc[0]:+.2f}*" in texts
+    png, csv = plots.save_figure(fig, pairs, tmp_path, "epistasis")
+    assert png.stat().st_size > 0
+    back = pd.read_csv(csv)
+    np.testing.assert_allclose(back["epsilon"], pairs["epsilon"].astype(float))
+    assert list(back["kind"]) == list(pairs["kind"])
