@@ -44,7 +44,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from neurosoup.particles import ConfigError
+from neurosoup.particles import ConfigError, runformat
 from neurosoup.particles.serann.genotype import N_BITS, from_hex, to_hex
 
 from . import evolution_plots as eplots
@@ -638,7 +638,7 @@ def lineage(run: Run | Population, id: int | None = None) -> pd.DataFrame:
 
 
 # ---- deep re-evaluation (``neurosoup evaluate``) ----------------------------------------
-EVALUATION_ATTR = "neurosoup_evaluation"
+EVALUATION_ATTR = runformat.EVALUATION_ATTR
 EVALUATION_MEASURES = ("accuracy", "fertility", "mutations", "survival")
 EVALUATION_TABLES = ("samples", "trainings", "copies", "mutants", "mutant_trainings")
 

@@ -133,11 +133,20 @@ def open_h5(path: str | Path, mode: str = "r") -> Any:
         ) from None
 
 
+#: the root attribute of ``neurosoup evaluate`` files (re-evaluations, not runs)
+EVALUATION_ATTR = "neurosoup_evaluation"
+
+
 def check_root(file: Any, path: str | Path) -> tuple[int, str]:
     """Check the root attributes of an open run file; returns (format_version, kind)."""
     attrs = file.attrs
     fmt = attrs.get("format")
     fmt = fmt.decode() if isinstance(fmt, bytes) else fmt
+    if fmt != FORMAT and EVALUATION_ATTR in attrs:
+        raise SnapshotError(
+            f"{path} is a `neurosoup evaluate` file, not a run; read it with "
+            "neurosoup.analysis.evolution.read_evaluation (epistasis: analysis.epistasis)"
+        )
     if fmt != FORMAT:
         raise SnapshotError(
             f"{path}: an HDF5 file but not a neurosoup run (root attribute format={fmt!r}, "

@@ -56,6 +56,11 @@ def test_evaluate_writes_reads_and_prints(corpus_run: Path, tmp_path: Path, caps
     summary = evaluation_summary(out)
     assert list(summary["id"]) == list(ev.samples["id"])
     assert (summary["fertility_sd"] > 0).all()  # two inits of one genotype differ
+    # an evaluation is not a run: the run commands say so in one line
+    capsys.readouterr()
+    assert main(["analyse", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "is a `neurosoup evaluate` file, not a run" in err and err.count("\n") == 1
     # an existing --out is kept unless --overwrite
     assert main(argv) == 2 and "--overwrite" in capsys.readouterr().err
     assert main([*argv, "--overwrite"]) == 0
