@@ -123,19 +123,24 @@ def epistasis(data: str | Path | Evaluation, z: float = 2.0) -> pd.DataFrame:
     return pair_effects(mutant_fitness(ev.mutants, ev.mutant_trainings), z)
 
 
-def top_sites(freq: pd.DataFrame, k: int) -> list[int]:
+def top_sites(freq: pd.DataFrame, k: int, keep: np.ndarray | None = None) -> list[int]:
     """The k sites whose derived-allele frequency changed most (max − min over generations).
 
     freq: ``analysis.evolution.allele_frequencies`` (generations × sites). Sites that never
-    changed are left out; ties go to the lower site.
+    changed, and sites where ``keep`` [100] bool is False, are left out; ties go to the lower
+    site.
     """
     if not (isinstance(k, int) and k >= 2):
         raise ConfigError(f"--top-k must be an int >= 2 (sites to pair), got {k!r}")
     change = (freq.max() - freq.min()).to_numpy(float)
-    order = [int(s) for s in np.lexsort((np.arange(len(change)), -change)) if change[s] > 0]
+    moved = change > 0
+    allowed = moved if keep is None else moved & np.asarray(keep, bool)
+    order = [int(s) for s in np.lexsort((np.arange(len(change)), -change)) if allowed[s]]
     if len(order) < 2:
-        raise ConfigError("fewer than two sites changed frequency in this run; name the site "
-                          "pairs with --pairs A:B")  # fmt: skip
+        why = ("" if keep is None else
+               f" whose single mutant lives ({int(moved.sum())} changed, {len(order)} viable)")
+        raise ConfigError(f"fewer than two sites changed frequency in this run{why}; name the "
+                          "site pairs with --pairs A:B")  # fmt: skip
     return sorted(order[:k])
 
 

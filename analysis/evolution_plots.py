@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from .plots import _figure
 
+#: tab20 without its two greys, so no clone looks like the grey background
+CLONE_COLORS = [c for i, c in enumerate(colormaps["tab20"].colors) if i not in (14, 15)]
 CLASS_COLORS = {"lethal": "#d62728", "deleterious": "#ff7f0e", "neutral": "#7f7f7f",
                 "beneficial": "#2ca02c"}  # fmt: skip
 
@@ -94,7 +97,7 @@ def muller_figure(shares: pd.DataFrame, parent: dict[int, int]) -> Figure:
     ax = fig.subplots()
     labels, values = muller_stack(shares, parent)
     names = [c for c in shares.columns]
-    colors = {c: ("#dddddd" if c == "background" else f"C{i % 10}")
+    colors = {c: ("#dddddd" if c == "background" else CLONE_COLORS[i % len(CLONE_COLORS)])
               for i, c in enumerate(names)}  # fmt: skip
     ax.stackplot(shares.index.to_numpy(), values, colors=[colors[lab] for lab in labels],
                  linewidth=0)  # fmt: skip

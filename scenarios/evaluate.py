@@ -205,13 +205,24 @@ def _mutants(base: np.ndarray, pairs: list[tuple[int, int]]) -> tuple[np.ndarray
     return np.asarray(sites, np.int64).reshape(-1, 2), bits
 
 
-def _epistasis_plan(pop: Population, rows: np.ndarray, pairs, top_k: int | None,
-                    background: int | None) -> tuple[list[tuple[int, int]], int]:  # fmt: skip
-    """The site pairs (``pairs`` and every pair of the ``top_k`` sites) and the background row."""
+def _epistasis_plan(config: EvolutionConfig, pop: Population, rows: np.ndarray, pairs,
+                    top_k: int | None, background: int | None,
+                    ) -> tuple[list[tuple[int, int]], int]:  # fmt: skip
+    """The site pairs and the background row.
+
+    ``pairs`` plus every pair of the ``top_k`` sites that changed frequency most among those
+    whose single mutant of the background decodes to a living program (a pair of lethal singles
+    has no defined ε).
+    """
     pairs = _check_pairs(pairs or [])
+    row = _background(pop, rows, background)
     if top_k is not None:
-        pairs = sorted(set(pairs) | set(all_pairs(top_sites(allele_frequencies(pop), top_k))))
-    return pairs, _background(pop, rows, background)
+        flips = np.repeat(pop.bits[row][None, :], N_BITS, 0)
+        flips[np.arange(N_BITS), np.arange(N_BITS)] ^= 1
+        keep = _viable(config, flips)
+        sites = top_sites(allele_frequencies(pop), top_k, keep=keep)
+        pairs = sorted(set(pairs) | set(all_pairs(sites)))
+    return pairs, row
 
 
 def _epistasis(config: EvolutionConfig, pop: Population, pairs: list[tuple[int, int]], row: int,
@@ -270,7 +281,7 @@ def evaluate_run(
     sample_seq, train_seq, mutant_seq = np.random.SeedSequence(seed).spawn(3)
     config, pop, rows = _open(path, generation)
     if epistasis:  # checked before anything trains
-        plan = _epistasis_plan(pop, rows, pairs, top_k, background)
+        plan = _epistasis_plan(config, pop, rows, pairs, top_k, background)
     picked, samples, n_distinct = _pick(pop, rows, sample, np.random.default_rng(sample_seq))
     if train_steps is not None:
         config = config.replace(train_steps=train_steps)

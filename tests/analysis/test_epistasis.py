@@ -106,6 +106,12 @@ def test_top_sites_by_frequency_change() -> None:
     freq[50] = [0, 0.1, 0.1, 0.1]
     assert top_sites(freq, 2) == [3, 7]
     assert top_sites(freq, 5) == [3, 7, 50]  # only sites that changed
+    keep = np.ones(100, bool)
+    keep[7] = False  # its single mutant is dead
+    assert top_sites(freq, 2, keep=keep) == [3, 50]
+    keep[50] = False
+    with pytest.raises(ConfigError, match="3 changed, 1 viable"):
+        top_sites(freq, 2, keep=keep)
     with pytest.raises(ConfigError, match="--top-k"):
         top_sites(freq, 1)
     with pytest.raises(ConfigError, match="--pairs"):
