@@ -104,7 +104,10 @@ def muller_figure(shares: pd.DataFrame, parent: dict[int, int]) -> Figure:
     ax.set(xlabel="generation", ylabel="share of the population", ylim=(0, 1),
            xlim=(shares.index.min(), max(shares.index.max(), shares.index.min() + 1)),
            title=f"Muller plot ({len(names) - 1} clones)")  # fmt: skip
-    handles = [ax.fill_between([], [], color=colors[c], label=c) for c in names[:16]]
+    peak = shares.max()
+    shown = set(peak.drop("background", errors="ignore").nlargest(15).index)  # the legend fits 16
+    shown |= {"background"} & set(names)
+    handles = [ax.fill_between([], [], color=colors[c], label=c) for c in names if c in shown]
     ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
     return fig
 

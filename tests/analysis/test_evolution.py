@@ -110,6 +110,23 @@ def test_muller_order_of_a_known_clone_tree() -> None:
     assert len(labels) == 11 and values.sum() == pytest.approx(1.0)
 
 
+def test_the_muller_legend_lists_the_largest_clones_and_no_clone_is_grey() -> None:
+    from neurosoup.analysis.evolution_plots import CLONE_COLORS, muller_figure
+
+    n = 20  # more clones than the legend holds; the late winner comes last in column order
+    parent = {c: (c - 1 if c else -1) for c in range(n)}
+    peaks = np.linspace(0.01, 0.2, n)
+    peaks[-1] = 0.9
+    shares = pd.DataFrame({"background": [0.1, 0.0], **{f"clone_{c}": [peaks[c] / 10, peaks[c]]
+                                                         for c in range(n)}})  # fmt: skip
+    fig = muller_figure(shares, parent)
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert len(legend) == 16 and legend[0] == "background" and f"clone_{n - 1}" in legend
+    assert set(legend[1:]) == {f"clone_{c}" for c in range(n - 15, n)}  # the 15 largest
+    greys = [c for c in CLONE_COLORS if c[0] == c[1] == c[2]]
+    assert not greys
+
+
 def test_interference_needs_two_beneficial_clones_off_one_line(tmp_path: Path) -> None:
     g0 = [(-1, set(), 0.5, True)] * 10
     g1 = [(0, {1}, 0.8, True)] * 3 + [(1, {2}, 0.8, True)] * 3 + [(2, set(), 0.5, True)] * 4
