@@ -305,13 +305,13 @@ def learn(
     n_copies: int,
     device: str,
     executor: cf.Executor,
-    keys: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Train, evaluate and replicate members on ``executor``: one job per architecture group.
 
-    Members sharing an architecture (``keys``, default the IR signature; α excluded) train as
-    one stacked job when their nets are below ``config.stack_below`` parameters, else one job
-    each. ``None`` members (dead programs) are skipped. genotypes: [n, 100] uint8, seeds: n
+    Members sharing an architecture (the IR signature; α excluded) train as one stacked job
+    when their nets are below ``config.stack_below`` parameters, else one job each; every member
+    draws from its own seed, so results do not depend on the grouping or the job order.
+    ``None`` members (dead programs) are skipped. genotypes: [n, 100] uint8, seeds: n
     torch seeds. Returns accuracy [n] (NaN when skipped), copy error [n], copies [n, P, 100].
     """
     n = len(irs)
@@ -320,10 +320,9 @@ def learn(
     groups: dict[object, list[int]] = {}
     for i, ir in enumerate(irs):
         if ir is not None:
-            groups.setdefault(ir.signature() if keys is None else int(keys[i]), []).append(i)
+            groups.setdefault(ir.signature(), []).append(i)
     jobs: list[tuple[np.ndarray, Job]] = []
-    for key in sorted(groups) if keys is not None else groups:
-        rows = groups[key]
+    for rows in groups.values():
         stacked = irs[rows[0]].total_params < config.stack_below  # type: ignore[union-attr]
         for part in [rows] if stacked else [[r] for r in rows]:
             part_rows = np.asarray(part)
@@ -507,7 +506,7 @@ class Evolution(ModelBase):
         alive = [ir if a >= 0 else None for ir, a in zip(irs, arch, strict=True)]
         seeds = [member_seed(self.seed, i) for i in ids]
         return learn(alive, bits.numpy(), seeds, self.config, n_copies, self.device.type,
-                     self.job_executor(), keys=arch)  # fmt: skip
+                     self.job_executor())  # fmt: skip
 
     def _replicate(self, bits: torch.Tensor, counts: np.ndarray,
                    copies: np.ndarray) -> tuple[torch.Tensor, np.ndarray]:  # fmt: skip
