@@ -34,12 +34,13 @@ import dataclasses
 import json
 import multiprocessing
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, ClassVar
 
 import h5py
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from neurosoup.particles import ConfigError, ShapeError, SnapshotError
 from neurosoup.particles.serann import corpus_genotypes, default_ribosome, interpret
@@ -54,7 +55,7 @@ from neurosoup.particles.serann.train import (
 )
 
 from .checks import suggest
-from .kinds import Layout, ModelBase, Table, register_kind
+from .kinds import Layout, ModelBase, Table, on_terminal, register_kind
 
 TASKS = ("digits", "mnist5k")
 FOUNDERS = ("ancestor", "corpus")
@@ -305,14 +306,16 @@ def learn(
     n_copies: int,
     device: str,
     executor: cf.Executor,
+    progress: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Train, evaluate and replicate members on ``executor``: one job per architecture group.
 
     Members sharing an architecture (the IR signature; α excluded) train as one stacked job
     when their nets are below ``config.stack_below`` parameters, else one job each; every member
-    draws from its own seed, so results do not depend on the grouping or the job order.
+    draws from its own seed, so results do not depend on the job order.
     ``None`` members (dead programs) are skipped. genotypes: [n, 100] uint8, seeds: n
-    torch seeds. Returns accuracy [n] (NaN when skipped), copy error [n], copies [n, P, 100].
+    torch seeds; ``progress``: a tqdm bar with this label over the members (on a terminal).
+    Returns accuracy [n] (NaN when skipped), copy error [n], copies [n, P, 100].
     """
     n = len(irs)
     acc, cerr = np.full(n, np.nan), np.full(n, np.nan)
@@ -331,11 +334,21 @@ def learn(
                 tuple(int(seeds[i]) for i in part), config.train_settings, n_copies,
                 config.task, config.dtype, device, stacked,
             )))  # fmt: skip
-    futures = [(rows, executor.submit(run_job, job)) for rows, job in jobs]
-    for rows, future in futures:
-        a, e, c = future.result()
-        acc[rows], cerr[rows], copies[rows] = a, e, c
+    quiet = progress is None or not on_terminal()
+    with tqdm(total=sum(len(r) for r, _ in jobs), desc=progress, unit="net", disable=quiet) as bar:
+        futures = []
+        for rows, job in jobs:  # the in-process executor runs each job inside submit
+            future = executor.submit(run_job, job)
+            future.add_done_callback(partial(_advance, bar, len(rows)))
+            futures.append((rows, future))
+        for rows, future in futures:
+            a, e, c = future.result()
+            acc[rows], cerr[rows], copies[rows] = a, e, c
     return acc, cerr, copies
+
+
+def _advance(bar: tqdm, k: int, _: cf.Future) -> None:
+    bar.update(k)
 
 
 class InlineExecutor(cf.Executor):

@@ -223,7 +223,8 @@ class ModelBase(mesa.Model):
         if threads is not None:
             torch.set_num_threads(int(threads))
         try:
-            bar = tqdm(range(n), desc=self.kind, unit=self.unit, disable=not progress or not _tty())
+            quiet = not progress or not on_terminal()
+            bar = tqdm(range(n), desc=self.kind, unit=self.unit, disable=quiet)
             for _ in bar:
                 if self.stop_reason is not None:  # the model ended itself (an extinction)
                     break
@@ -244,7 +245,8 @@ class ModelBase(mesa.Model):
         """Receive the recorded per-step history on resume (the soup refills its collector)."""
 
 
-def _tty() -> bool:
+def on_terminal() -> bool:
+    """Whether stderr is a terminal (progress bars only there, never in logs)."""
     return bool(getattr(sys.stderr, "isatty", lambda: False)())
 
 

@@ -156,7 +156,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         result = evaluate_run(args.file, args.generation, args.sample, args.trainings,
                               copies=args.copies, seed=args.seed, train_steps=args.train_steps,
                               device=args.device, executor=executor, pairs=args.pairs,
-                              top_k=args.top_k, background=args.background)  # fmt: skip
+                              top_k=args.top_k, background=args.background,
+                              progress=True)  # fmt: skip
     write_evaluation(result, args.out, overwrite=args.overwrite)
     print(summary_text(args.out))
     return 0

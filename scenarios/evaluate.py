@@ -129,7 +129,8 @@ def _pick(pop: Population, rows: np.ndarray, sample: int, rng: np.random.Generat
 
 
 def _train(config: EvolutionConfig, irs: list, bits: np.ndarray, seeds: np.ndarray, copies: int,
-           device: str, executor: cf.Executor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+           device: str, executor: cf.Executor, progress: str | None = None,
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
     """R trainings of each of M genotypes (``None``/dead IRs skipped: NaN).
 
     bits: [M, 100], seeds: [M, R] → accuracy [M, R], copy error [M, R], copies [M, R, P, 100].
@@ -137,7 +138,7 @@ def _train(config: EvolutionConfig, irs: list, bits: np.ndarray, seeds: np.ndarr
     m, r = seeds.shape
     members = [None if isinstance(ir, Death) else ir for ir in irs for _ in range(r)]
     acc, cerr, made = learn(members, np.repeat(bits, r, 0), seeds.reshape(-1).tolist(), config,
-                            copies, device, executor)  # fmt: skip
+                            copies, device, executor, progress)  # fmt: skip
     return acc.reshape(m, r), cerr.reshape(m, r), made.reshape(m, r, copies, N_BITS)
 
 
@@ -226,8 +227,8 @@ def _epistasis_plan(config: EvolutionConfig, pop: Population, rows: np.ndarray, 
 
 
 def _epistasis(config: EvolutionConfig, pop: Population, pairs: list[tuple[int, int]], row: int,
-               trainings: int, seq: np.random.SeedSequence, dev: str,
-               executor: cf.Executor) -> tuple[dict, dict, dict]:  # fmt: skip
+               trainings: int, seq: np.random.SeedSequence, dev: str, executor: cf.Executor,
+               progress: bool = False) -> tuple[dict, dict, dict]:  # fmt: skip
     """Train the background (``row``) and its single and double mutants R times each.
 
     Returns the meta entry and the ``/mutants`` and ``/mutant_trainings`` columns.
@@ -236,7 +237,8 @@ def _epistasis(config: EvolutionConfig, pop: Population, pairs: list[tuple[int, 
     irs = [config.express(t) for t in default_ribosome().decode(torch.from_numpy(bits))]
     alive = np.array([not isinstance(ir, Death) for ir in irs])
     seeds = _seeds(seq, len(bits), trainings)
-    acc, _, _ = _train(config, irs, bits, seeds, 1, dev, executor)
+    acc, _, _ = _train(config, irs, bits, seeds, 1, dev, executor,
+                       "mutants" if progress else None)  # fmt: skip
     m = np.flatnonzero(alive)
     mutants = {
         "mutant": np.arange(len(bits)), "site_a": sites[:, 0], "site_b": sites[:, 1],
@@ -268,10 +270,12 @@ def evaluate_run(
     pairs: list[tuple[int, int]] | None = None,
     top_k: int | None = None,
     background: int | None = None,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Re-train K sampled genotypes of ``generation`` R times each; replicate every adult.
 
     With ``pairs`` or ``top_k``, also the background's single and double mutants (epistasis).
+    ``progress``: tqdm bars over the trainings (on a terminal).
     Returns ``{"meta": dict, "samples": cols, "trainings": cols, "copies": cols}`` (+
     ``mutants`` and ``mutant_trainings``; columns as arrays; see the module docstring). Bad
     input raises ``ConfigError``.
@@ -293,7 +297,8 @@ def evaluate_run(
         if isinstance(ir, Death):  # cannot happen for a recorded living genotype
             raise ConfigError(f"sample {i} (id {samples['id'][i]}) decodes to a dead program")
     pool = executor or InlineExecutor()
-    acc, cerr, made = _train(config, irs, picked, seeds, copies, dev, pool)
+    acc, cerr, made = _train(config, irs, picked, seeds, copies, dev, pool,
+                             "trainings" if progress else None)  # fmt: skip
     fert = np.nan_to_num(acc) ** config.fertility_exponent
     n_mut = (made != picked[:, None, None, :]).sum(-1).astype(np.int64)
     alive = _viable(config, made.reshape(-1, N_BITS)).reshape(k, r, copies)
@@ -320,7 +325,7 @@ def evaluate_run(
     }  # fmt: skip
     if epistasis:
         meta["epistasis"], result["mutants"], result["mutant_trainings"] = _epistasis(
-            config, pop, *plan, r, mutant_seq, dev, pool)
+            config, pop, *plan, r, mutant_seq, dev, pool, progress)
         meta["epistasis"]["top_k"] = top_k
     return result
 

@@ -242,3 +242,18 @@ def test_epistasis_top_k_pairs_the_viable_sites_that_moved_most(evolved_run: Pat
     for name in ("mutants", "mutant_trainings"):  # deterministic
         for col, values in a[name].items():
             np.testing.assert_array_equal(values, b[name][col])
+
+
+def test_progress_bars_count_the_trained_nets(corpus_run: Path, monkeypatch, capsys) -> None:
+    import neurosoup.chemistry.evolution as evolution
+
+    monkeypatch.setattr(evolution, "on_terminal", lambda: True)
+    out = evaluate_run(corpus_run, 0, 2, 2, copies=1, train_steps=1, pairs=["1:2"],
+                       progress=True)  # fmt: skip
+    err = capsys.readouterr().err
+    n_mutants = int(out["mutants"]["alive"].sum()) * 2
+    assert "trainings: 100%" in err and " 4/4 " in err
+    assert "mutants: 100%" in err and f" {n_mutants}/{n_mutants} " in err
+    quiet = evaluate_run(corpus_run, 0, 2, 2, copies=1, train_steps=1, pairs=["1:2"])
+    assert "trainings" not in capsys.readouterr().err  # no bar unless asked
+    np.testing.assert_array_equal(quiet["trainings"]["accuracy"], out["trainings"]["accuracy"])
