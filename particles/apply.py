@@ -13,20 +13,12 @@ weightwise-only and raise ``ConfigError`` for the other kinds.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from .encoding import encode_inputs, encode_positions
 from .errors import ConfigError, ShapeError
-from .kinds import apply_kind, require_weightwise
+from .kinds import apply_kind, layers, require_weightwise
 from .network import ParticleSpec, check_pair, check_weights
-
-_ACT = {
-    "tanh": torch.tanh,
-    "sigmoid": torch.sigmoid,
-    "relu": torch.relu,
-    "gelu": F.gelu,
-}
 
 
 def forward(spec: ParticleSpec, actors: Tensor, x: Tensor) -> Tensor:
@@ -34,14 +26,7 @@ def forward(spec: ParticleSpec, actors: Tensor, x: Tensor) -> Tensor:
 
     actors: [N, n_weights]; x: [N, M, n_inputs]. Returns [N, M].
     """
-    h = x
-    mats = spec.unpack(actors)
-    act = _ACT.get(spec.activation)
-    for i, W in enumerate(mats):
-        h = torch.matmul(h, W.transpose(1, 2))
-        if act is not None and i < len(mats) - 1:
-            h = act(h)
-    return h[..., 0]
+    return layers(spec, actors, x)[..., 0]
 
 
 def effective_vector(spec: ParticleSpec, actors: Tensor) -> Tensor:

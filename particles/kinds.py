@@ -67,14 +67,22 @@ def mlp(spec: ParticleSpec, actors: Tensor, x: Tensor) -> Tensor:
 
     actors: [N, P]; x: [N, A]. Returns [N, A].
     """
-    h = x[:, None, :]
+    return layers(spec, actors, x[:, None, :])[:, 0, :]
+
+
+def layers(spec: ParticleSpec, actors: Tensor, h: Tensor) -> Tensor:
+    """Each particle's dense layers on its own rows (the one MLP stack of every kind).
+
+    actors: [N, P]; h: [N, M, n_inputs]. Returns [N, M, n_outputs]; the activation acts
+    between layers, never after the last.
+    """
     mats = spec.unpack(actors)
     act = _ACT.get(spec.activation)
     for i, W in enumerate(mats):
         h = torch.matmul(h, W.transpose(1, 2))
         if act is not None and i < len(mats) - 1:
             h = act(h)
-    return h[:, 0, :]
+    return h
 
 
 def rnn(spec: ParticleSpec, actors: Tensor, seq: Tensor) -> Tensor:

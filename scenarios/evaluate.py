@@ -267,14 +267,15 @@ def evaluate_run(
     train_steps: int | None = None,
     device: str | None = None,
     executor: cf.Executor | None = None,
-    pairs: list[tuple[int, int]] | None = None,
+    pairs: list[str] | list[tuple[int, int]] | None = None,
     top_k: int | None = None,
     background: int | None = None,
     progress: bool = False,
 ) -> dict[str, Any]:
     """Re-train K sampled genotypes of ``generation`` R times each; replicate every adult.
 
-    With ``pairs`` or ``top_k``, also the background's single and double mutants (epistasis).
+    With ``pairs`` (``"A:B"`` strings or (A, B) tuples) or ``top_k``, also the background's
+    single and double mutants (epistasis).
     ``progress``: tqdm bars over the trainings (on a terminal).
     Returns ``{"meta": dict, "samples": cols, "trainings": cols, "copies": cols}`` (+
     ``mutants`` and ``mutant_trainings``; columns as arrays; see the module docstring). Bad

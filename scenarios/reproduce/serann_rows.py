@@ -28,6 +28,7 @@ from neurosoup.analysis import epistasis as ae
 from neurosoup.analysis import evolution as ev
 from neurosoup.analysis import open_run, plots
 from neurosoup.analysis.evolution_plots import epistasis_figure
+from neurosoup.analysis.report import write_figures
 from neurosoup.analysis.robustness import one_thread
 from neurosoup.particles import ConfigError
 
@@ -41,12 +42,12 @@ PLAN = {
 }
 
 
-def _config(scale: str, seed: int) -> tuple[str, dict, object]:
+def _model(scale: str, seed: int):
+    """The scale's evolution model (not yet run)."""
     from neurosoup.scenarios.registry import make
 
     scenario, overrides, _ = PLAN[scale]
-    model = make(scenario, seed=seed, **overrides)
-    return scenario, overrides, model
+    return make(scenario, seed=seed, **overrides)
 
 
 def _run_path(scale: str, seed: int, out: Path) -> Path:
@@ -58,7 +59,7 @@ def ensure_run(scale: str, seed: int, out: Path) -> tuple[Path, str]:
     from neurosoup.chemistry.recorder import record, resume
 
     path = _run_path(scale, seed, out)
-    scenario, _, model = _config(scale, seed)
+    scenario, model = PLAN[scale][0], _model(scale, seed)
     want = json.loads(json.dumps(model.config.to_dict()))
     t0 = time.perf_counter()
     if path.exists():
@@ -151,8 +152,6 @@ def adaptation_row(scale: str, seed: int, out: Path) -> list[Result]:
     with run:
         pop = ev.population(run)
         table = ev.adaptation(run)
-        from neurosoup.analysis.report import write_figures
-
         write_figures(run, out / "serann_figures")
     rate0, rate1 = _windows(table, "mutation_rate")
     fall = f"{rate0 / rate1:.1f}× ({rate0:.2f} → {rate1:.2f})" if rate1 > 0 else (

@@ -85,12 +85,11 @@ def test_an_interrupted_run_is_resumed_and_another_run_refused(tmp_path, monkeyp
                                            (2, 2, 2)))  # fmt: skip
     path = sr._run_path("small", 0, tmp_path)
     path.parent.mkdir(parents=True)
-    _, _, model = sr._config("small", 0)
-    record(model, path, 1, progress=False)  # stopped after one of three generations
+    record(sr._model("small", 0), path, 1, progress=False)  # stopped after one of three generations
     got, how = sr.ensure_run("small", 0, tmp_path)
     assert got == path and how.startswith("resumed serann_smoke-v1_seed0.h5 at generation 1")
     whole = tmp_path / "whole.h5"
-    record(sr._config("small", 0)[2], whole, progress=False)
+    record(sr._model("small", 0), whole, progress=False)
     with open_run(path) as a, open_run(whole) as b:
         for col, values in a.table("population").items():
             np.testing.assert_array_equal(values, b.table("population")[col])
