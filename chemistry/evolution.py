@@ -55,7 +55,7 @@ from neurosoup.particles.serann.train import (
 )
 
 from .checks import suggest
-from .kinds import Layout, ModelBase, Table, on_terminal, register_kind
+from .model_kinds import Layout, ModelBase, Table, on_terminal, register_kind
 
 TASKS = ("digits", "mnist5k")
 FOUNDERS = ("ancestor", "corpus")

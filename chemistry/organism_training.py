@@ -38,7 +38,7 @@ from neurosoup.particles import (
 )
 from neurosoup.particles.organism import ON_ACTIVATIONS, ON_RESIDUALS
 
-from .kinds import Layout, ModelBase, Series, register_kind
+from .model_kinds import Layout, ModelBase, Series, register_kind
 from .tasks import FASHION_MNIST_DIR, NATIVE_SHAPES, TASKS, AdditionTask, ImageTask, load_images
 
 OBSERVABLES = (

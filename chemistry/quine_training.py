@@ -36,7 +36,7 @@ from neurosoup.particles.quine import INIT_PRESETS, QUINE_CLASSES, TRIVIAL_R2, c
 from neurosoup.particles.quine_train import DEFAULT_LR, check_optimiser
 
 from .config import suggest
-from .kinds import Layout, ModelBase, Series, Table, register_kind
+from .model_kinds import Layout, ModelBase, Series, Table, register_kind
 from .quine_operators import QuineTick, event_names, lookup, resolve_schedule
 
 NETWORKS = ("vanilla", "auxiliary")

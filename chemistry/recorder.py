@@ -32,7 +32,7 @@ from neurosoup.particles import ConfigError, SnapshotError, runformat
 from neurosoup.particles.runformat import FORMAT, FORMAT_VERSION
 
 from .checkpoint import read_checkpoint, write_checkpoint
-from .kinds import Layout, Series, get_kind
+from .model_kinds import Layout, Series, get_kind
 
 try:
     PACKAGE_VERSION = metadata.version("neurosoup")
@@ -461,7 +461,7 @@ class Recorder:
         return out
 
 
-def open_run(path: str | Path) -> tuple[h5py.File, dict[str, Any]]:
+def open_run_spec(path: str | Path) -> tuple[h5py.File, dict[str, Any]]:
     """Open a run file read-only and check it; returns the file and its parsed spec."""
     file = runformat.open_h5(path)
     try:
@@ -491,7 +491,7 @@ def resume(
     ``neurosoup.scenarios`` first) and unchanged. Returns the model; its run file is closed.
     """
     path = Path(path)
-    file, spec = open_run(path)
+    file, spec = open_run_spec(path)
     try:
         runformat.verify(file, path)  # never append to a file whose old rows are damaged
     finally:
@@ -577,7 +577,7 @@ __all__ = [
     "Recorder",
     "check_writable",
     "checkpoint_path",
-    "open_run",
+    "open_run_spec",
     "record",
     "resume",
 ]

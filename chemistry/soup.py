@@ -3,7 +3,7 @@
 One ``step()`` is one tick: the config's operator schedule in order (``catalogue.py``), then
 classification and observables. Organism bookkeeping (bonds, stable ids) is its own component,
 ``Organisms``. Particles are not Mesa agents: the store is the population. The soup is the
-``soup`` kind of the run machinery (``kinds.py``): it says what its run file holds
+``soup`` kind of the run machinery (``model_kinds.py``): it says what its run file holds
 (``layout``), what each tick adds (``step_records``) and what a snapshot holds (``snapshot``).
 """
 
@@ -21,7 +21,7 @@ from neurosoup.particles import ConfigError, ParticleStore, classify_with_stats,
 from . import catalogue
 from . import operators as ops
 from .config import SoupConfig
-from .kinds import Layout, ModelBase, Series, Table, register_kind
+from .model_kinds import Layout, ModelBase, Series, Table, register_kind
 from .observe import summary
 from .organisms import Organisms
 

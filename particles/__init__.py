@@ -3,7 +3,7 @@
 Map of the package:
     errors.py    NeurosoupError and its subclasses (ConfigError, ShapeError, …)
     network.py   ParticleSpec: layout of the flat weight vector, unpack, init; kinds
-    kinds.py     aggregating and recurrent particles (the 2019 paper's other kinds)
+    particle_kinds.py  aggregating and recurrent particles (the 2019 paper's other kinds)
     encoding.py  encode_positions: the weightwise position table
     apply.py     apply_weightwise, self_apply, auxiliary application (batched)
     train.py     self_train_step, learn_from_step, train_pass, second_order_step (batched SGD)
@@ -38,10 +38,10 @@ from .errors import (
     SnapshotError,
     UnknownScenario,
 )
-from .kinds import aggregate, deaggregate
 from .network import KINDS as PARTICLE_KINDS
 from .network import MIN_BLOCK_ROWS, ParticleSpec, row_blocks
 from .organism import ORGANISM_TYPE_LABELS, OrganismMLP, OrganismNetwork, OrganismType
+from .particle_kinds import aggregate, deaggregate
 from .quine import QuinePopulation, QuineSpec, trivial_mask
 from .quine_train import OPTIMISERS as QUINE_OPTIMISERS
 from .quine_train import EpochDraws, QuineOptimiser, TaskData, draw_epoch, train_epoch

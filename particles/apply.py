@@ -6,7 +6,7 @@ over particles. Linear particles (the default and every reference) collapse to o
 against the general layer-by-layer path in the tests.
 
 ``apply_weightwise`` and ``self_apply`` work for every particle kind (aggregating and recurrent
-particles dispatch to ``kinds.py``); the auxiliary application and the effective vector are
+particles dispatch to ``particle_kinds.py``); the auxiliary application and the effective vector are
 weightwise-only and raise ``ConfigError`` for the other kinds.
 """
 
@@ -17,8 +17,8 @@ from torch import Tensor
 
 from .encoding import encode_inputs, encode_positions
 from .errors import ConfigError, ShapeError
-from .kinds import apply_kind, layers, require_weightwise
 from .network import ParticleSpec, check_pair, check_weights
+from .particle_kinds import apply_kind, layers, require_weightwise
 
 
 def forward(spec: ParticleSpec, actors: Tensor, x: Tensor) -> Tensor:

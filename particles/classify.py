@@ -15,8 +15,8 @@ from torch import Tensor
 from .apply import apply_weightwise, effective_vector
 from .encoding import encode_positions
 from .errors import ConfigError
-from .kinds import kind_images
 from .network import ParticleSpec, check_weights, row_blocks
+from .particle_kinds import kind_images
 
 
 class ParticleType(enum.IntEnum):

@@ -8,7 +8,7 @@ unit (torch ``Linear`` layout), so weight (layer l, cell c, edge e) sits at
 Two more kinds from the 2019 paper (§9) share the class: ``aggregating`` (an MLP
 aggregates → aggregates, width ``aggregates`` in and out) and ``recurrent`` (a stack of
 bias-free simple RNN layers, each a kernel K [out, in] then a recurrent matrix R [out, out] in
-the flat vector, 1 input and 1 output per time step). See ``kinds.py``.
+the flat vector, 1 input and 1 output per time step). See ``particle_kinds.py``.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ gradient: L_p = mean_k (f_p(x_k(w̄)) − w̄_k)², inputs and targets rebuilt f
 Linear particles use a closed-form gradient through the chain v = W_L ⋯ W_1 (no autograd);
 other activations use batched autograd. Both paths are checked against each other in the tests.
 
-Aggregating and recurrent particles (``kinds.py``) train toward their own targets by batched
+Aggregating and recurrent particles (``particle_kinds.py``) train toward their own targets by
 autograd through the same SGD update. ``second_order_step`` trains weightwise particles toward
 a 2-cycle (§9).
 """
@@ -18,8 +18,8 @@ from torch import Tensor
 from .apply import forward
 from .encoding import encode_positions
 from .errors import ConfigError, ShapeError
-from .kinds import kind_gradient, require_weightwise
 from .network import ParticleSpec, check_pair, check_weights
+from .particle_kinds import kind_gradient, require_weightwise
 
 Rate = float | Tensor
 

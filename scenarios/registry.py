@@ -3,7 +3,7 @@
 An id reads ``family/name-vN``; bump N whenever a default or an operator changes results. A
 ``ScenarioSpec`` is data only (its model kind, overrides of that kind's config defaults, a
 description and the reference figures to print beside a run's result), so it can be stored as
-JSON in run files. The kind names a whitelist entry (``chemistry/kinds.py``), never a module.
+JSON in run files. The kind names a whitelist entry (``chemistry/model_kinds.py``), never a module.
 Unknown ids and unknown override keys raise with the closest known name.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from neurosoup.chemistry.kinds import get_kind
+from neurosoup.chemistry.model_kinds import get_kind
 from neurosoup.particles import ConfigError, UnknownScenario
 
 ID_PATTERN = re.compile(r"^[a-z0-9_]+/[a-z0-9_-]+-v[0-9]+$")

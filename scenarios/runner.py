@@ -8,8 +8,8 @@ from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
-from neurosoup.chemistry.kinds import get_kind
-from neurosoup.chemistry.recorder import check_writable, open_run, record, resume
+from neurosoup.chemistry.model_kinds import get_kind
+from neurosoup.chemistry.recorder import check_writable, open_run_spec, record, resume
 from neurosoup.particles import ConfigError
 
 from .files import load_scenario_file
@@ -105,7 +105,7 @@ def resume_file(path: str, steps: int | None = None, device: str | None = None,
     """Resume a run file; its scenario id must be registered."""
     if steps is not None and (isinstance(steps, bool) or steps < 0):
         raise ConfigError(f"--steps must be an int >= 0, got {steps}")
-    file, meta = open_run(path)
+    file, meta = open_run_spec(path)
     file.close()
     name = meta.get("scenario")  # None for a model recorded from a script
     sc = spec(str(name)) if name is not None else ScenarioSpec("(unregistered)", meta["kind"])

@@ -35,8 +35,8 @@ import numpy as np
 import torch
 
 from neurosoup.chemistry.checkpoint import checkpoint_step
-from neurosoup.chemistry.kinds import get_kind
-from neurosoup.chemistry.recorder import checkpoint_path, open_run, record, resume
+from neurosoup.chemistry.model_kinds import get_kind
+from neurosoup.chemistry.recorder import checkpoint_path, open_run_spec, record, resume
 from neurosoup.particles import ConfigError, SnapshotError
 
 from .files import load_scenario_file
@@ -261,7 +261,7 @@ def read_result(out_dir: str | Path, run: RunSpec) -> dict[str, Any] | None:
 
 def _matches(path: Path, run: RunSpec) -> bool:
     """The run file was started by this replicate (same seed and seed sequence)."""
-    file, meta = open_run(path)
+    file, meta = open_run_spec(path)
     file.close()
     return meta.get("seed") == run.seed and meta.get("seed_sequence") == run.spec_extra()[
         "seed_sequence"

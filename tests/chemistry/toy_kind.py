@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from neurosoup.chemistry.kinds import KINDS, Layout, ModelBase, Series, Table, register_kind
+from neurosoup.chemistry.model_kinds import KINDS, Layout, ModelBase, Series, Table, register_kind
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from neurosoup.chemistry.kinds import KINDS, Layout, ModelBase, Series, register_kind
+from neurosoup.chemistry.model_kinds import KINDS, Layout, ModelBase, Series, register_kind
 
 
 @dataclass(frozen=True)

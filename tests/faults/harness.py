@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from neurosoup.analysis import open_run as analyse
-from neurosoup.chemistry.recorder import open_run, record
+from neurosoup.chemistry.recorder import open_run_spec, record
 from neurosoup.scenarios import make
 from neurosoup.scenarios.cli import main
 from tests.scenarios.helpers import checkpoint_step, dump, kill_after_checkpoint
@@ -99,7 +99,7 @@ def kill_and_resume(case: Case, rng: np.random.Generator, path: Path, whole: Pat
     step = checkpoint_step(path)
     assert 0 <= step <= case.end, (step, case.end)
 
-    file, meta = open_run(path)  # the file opens
+    file, meta = open_run_spec(path)  # the file opens
     file.close()
     assert meta["steps_planned"] == case.planned
     assert_prefix_of(path, whole)

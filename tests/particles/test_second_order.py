@@ -14,7 +14,7 @@ from neurosoup.particles import (
     second_order_step,
     self_apply,
 )
-from tests.reference.kinds import RefSecondOrderTrainer
+from tests.reference.particle_kinds import RefSecondOrderTrainer
 
 SPECS = [
     ParticleSpec(),

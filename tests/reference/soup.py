@@ -6,7 +6,7 @@ order), so the twins and the kernels can be compared draw for draw; what each dr
 (counterpart shift, winners, melt masks, the third particle) is recomputed here by hand.
 Weightwise application uses ``RefParticle`` (one ``nn.Linear`` stack per particle);
 aggregating and recurrent soups use ``RefAggregating`` / ``RefRecurrent``
-(``tests/reference/kinds.py``); training is a hand-written SGD loop on torch autograd.
+(``tests/reference/particle_kinds.py``); training is a hand-written SGD loop on torch autograd.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from tests.reference.kinds import ref_aggregate, ref_kind_apply, ref_particle
+from tests.reference.particle_kinds import ref_aggregate, ref_kind_apply, ref_particle
 from tests.reference.particles import RefParticle
 from tests.reference.particles import ref_apply as ref_apply_weightwise
 

@@ -6,7 +6,7 @@ import sys
 
 import numpy as np
 
-from neurosoup.chemistry.recorder import open_run, record, resume
+from neurosoup.chemistry.recorder import open_run_spec, record, resume
 from neurosoup.scenarios import make
 from tests.scenarios.helpers import assert_same_file, checkpoint_step, kill_after_checkpoint
 
@@ -23,7 +23,7 @@ def test_sigkill_then_resume(tmp_path) -> None:
         cmd += ["--set", f"{key}={value}"]
     kill_after_checkpoint(cmd, path, 14, timeout=120, linger=0.1)
 
-    file, meta = open_run(path)  # readable after the kill
+    file, meta = open_run_spec(path)  # readable after the kill
     with file:
         steps = file["observables/count_fixpoint/step"][:]
         assert np.array_equal(steps, np.arange(steps.shape[0])), "flushed ticks are contiguous"

@@ -24,7 +24,7 @@ from neurosoup.chemistry.executors import (
     make_executor,
     parse_jobqueue,
 )
-from neurosoup.chemistry.recorder import open_run, record
+from neurosoup.chemistry.recorder import open_run_spec, record
 from neurosoup.particles import ConfigError
 from neurosoup.scenarios import make
 from neurosoup.scenarios.cli import main
@@ -103,7 +103,7 @@ def test_every_replicate_has_its_own_seed_sequence_child(tmp_path) -> None:
     for key in a:
         if key != "parameters/spec":
             assert np.array_equal(np.asarray(a[key]), np.asarray(b[key])), key
-    file, spec = open_run(tmp_path / "s" / runs[5].file)
+    file, spec = open_run_spec(tmp_path / "s" / runs[5].file)
     file.close()
     assert spec["seed_sequence"] == {"entropy": 11, "spawn_key": [1, 2]}
     assert spec["seed"] == row["seed"]

@@ -29,7 +29,7 @@ from neurosoup.particles import (
     self_train_step,
     train_pass,
 )
-from tests.reference.kinds import (
+from tests.reference.particle_kinds import (
     RefKindTrainer,
     collections,
     ref_aggregate,

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from neurosoup.analysis import open_run as analyse
-from neurosoup.chemistry.kinds import get_kind
+from neurosoup.chemistry.model_kinds import get_kind
 from neurosoup.chemistry.recorder import record, resume
 from neurosoup.particles import ConfigError
 from neurosoup.scenarios.cli import main
@@ -87,7 +87,7 @@ class _ShapedWalk(Walk):
     kind = "walk"
 
     def layout(self):
-        from neurosoup.chemistry.kinds import Layout, Table
+        from neurosoup.chemistry.model_kinds import Layout, Table
 
         base = super().layout()
         table = Table("walk/frames", (("step", np.int64), ("x", np.float64, (3,)),

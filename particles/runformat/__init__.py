@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import SnapshotError
+from ..errors import SnapshotError
 
 FORMAT = "neurosoup-run"
 FORMAT_VERSION = 2
