@@ -67,6 +67,10 @@ class Organisms:
         """Organism id → member uids."""
         return dict(self._orgs)
 
+    def organism_of(self, uid: int) -> int | None:
+        """Id of the organism holding particle ``uid``, or None."""
+        return self._org_of.get(uid)
+
     def sizes(self) -> list[int]:
         """Organism sizes, ascending."""
         return sorted(len(v) for v in self._orgs.values())

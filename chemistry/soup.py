@@ -20,6 +20,7 @@ from neurosoup.particles import ConfigError, ParticleStore, classify_with_stats,
 
 from . import catalogue
 from . import operators as ops
+from .agents import AGENT_LIMIT, ParticleAgents
 from .config import SoupConfig
 from .model_kinds import Layout, ModelBase, Series, Table, register_kind
 from .observe import summary
@@ -60,6 +61,8 @@ class Soup(ModelBase):
         seed: the run's seed (one ``SeedSequence`` → Mesa's ``rng`` and a torch generator).
         device: ``cpu``, ``cuda`` or None (CUDA when available).
         scenario: id of the registered scenario this soup was made from (for the run file).
+        agent_limit: up to this many living particles, ``agents`` holds one ``ParticleAgent``
+            per particle, kept in step every tick (``chemistry/agents.py``); 0 turns them off.
     """
 
     kind = "soup"
@@ -72,8 +75,10 @@ class Soup(ModelBase):
         device: torch.device | str | None = None,
         *,
         scenario: str | None = None,
+        agent_limit: int = AGENT_LIMIT,
     ) -> None:
         super().__init__(config, seed, device, scenario=scenario)
+        self.particle_agents = ParticleAgents(self, agent_limit)
         dev = self.device
         self.spec = config.particle
         self.dtype = torch.float64 if config.dtype == "float64" else torch.float32
@@ -92,6 +97,16 @@ class Soup(ModelBase):
         ]
         self._observe({})
         self._new_collector()
+        self.particle_agents.sync()
+
+    @property
+    def agents(self) -> mesa.agent.AgentSet:
+        """Mesa's ``AgentSet``: one ``ParticleAgent`` per living particle in small soups.
+
+        Above ``agent_limit`` living particles it is empty; the first access logs why.
+        """
+        self.particle_agents.note_once()
+        return self._all_agents
 
     def _check_rules(self) -> None:
         from .rules import _RULE_OBJECTS, checked  # rules import the catalogue, not the soup
@@ -124,6 +139,7 @@ class Soup(ModelBase):
             self.organisms.update()
         self.last_events, self.last_lineage = events, lineage
         self._observe(outcomes)
+        self.particle_agents.sync()
         self.datacollector.collect(self)
 
     def size_hint(self) -> int:
@@ -281,6 +297,7 @@ class Soup(ModelBase):
         self.last_events, self.last_lineage = [], []
         self.observables = json.loads(state["observables"])
         self._new_collector()
+        self.particle_agents.sync(rebuild=True)
 
 
 register_kind("soup", SoupConfig, Soup)
