@@ -10,6 +10,7 @@ Map of the package:
     rules.py       @pair_rule, @particle_rule, @batch_rule, check_rule
     pairing.py     draw actors/pairs (per_actor, single), third particles, uniform winners
     organisms.py   Organisms: bonds and stable organism ids of a soup
+    agents.py      ParticleAgent, ParticleAgents: Mesa agents of small soups, synced per tick
     observe.py     per-tick type counts and replication statistics
     rng.py         RunRng: one SeedSequence → Mesa's numpy rng + one torch.Generator
     soup.py        Soup(ModelBase): the tick, the soup kind
@@ -22,6 +23,7 @@ Map of the package:
 
 from neurosoup.particles import ConfigError, InvalidRuleError, NeurosoupError, SnapshotError
 
+from .agents import ParticleAgent
 from .catalogue import BUILT_INS, Operator, lookup
 from .config import OperatorSpec, SoupConfig
 from .model_kinds import KINDS, ModelBase, get_kind, register_kind
@@ -40,6 +42,7 @@ __all__ = [
     "Operator",
     "OperatorSpec",
     "PairRule",
+    "ParticleAgent",
     "Recorder",
     "Rule",
     "RunRng",

@@ -2,7 +2,8 @@
 
 One ``step()`` is one tick: the config's operator schedule in order (``catalogue.py``), then
 classification and observables. Organism bookkeeping (bonds, stable ids) is its own component,
-``Organisms``. Particles are not Mesa agents: the store is the population. The soup is the
+``Organisms``. The store is the population; small soups also keep one thin Mesa agent per
+particle (``soup.agents``, ``agents.py``), never used by an operator. The soup is the
 ``soup`` kind of the run machinery (``model_kinds.py``): it says what its run file holds
 (``layout``), what each tick adds (``step_records``) and what a snapshot holds (``snapshot``).
 """
