@@ -32,6 +32,7 @@ from neurosoup.particles import ConfigError, SnapshotError, runformat
 from neurosoup.particles.runformat import FORMAT, FORMAT_VERSION
 
 from .checkpoint import read_checkpoint, write_checkpoint
+from .checkpoint_history import DEFAULT_KEEP, drop_history, keep_checkpoint, truncate_history
 from .model_kinds import Layout, Series, get_kind
 
 try:
@@ -170,10 +171,15 @@ def _steps(step: int | list[int]) -> np.ndarray:
 
 
 class Recorder:
-    """Writes one model's run file; attach with ``Recorder.create`` or ``Recorder.reopen``."""
+    """Writes one model's run file; attach with ``Recorder.create`` or ``Recorder.reopen``.
 
-    def __init__(self, path: Path, file: h5py.File, model: Any) -> None:
+    ``keep_checkpoints``: past checkpoints kept beside the file (``checkpoint_history.py``).
+    """
+
+    def __init__(self, path: Path, file: h5py.File, model: Any,
+                 keep_checkpoints: int | None = None) -> None:  # fmt: skip
         self.path, self.file, self.model = path, file, model
+        self.keep_checkpoints = _keep(keep_checkpoints)
         self.layout: Layout = model.layout()
         self._series = {s.path: s for s in self.layout.series}
         self._tables = {t.path: t for t in self.layout.tables}
@@ -194,6 +200,7 @@ class Recorder:
         steps_planned: int | None = None,
         overwrite: bool = False,
         spec_extra: dict[str, Any] | None = None,
+        keep_checkpoints: int | None = None,
     ) -> Recorder:
         """Start a new run file for ``model`` (at step 0) and write step 0 and a checkpoint.
 
@@ -209,12 +216,14 @@ class Recorder:
                 f"cannot write run file {path} ({_reason(exc)}); choose a writable --out"
             ) from None
         checkpoint_path(path).unlink(missing_ok=True)
+        drop_history(path)
         try:
-            return cls._start(path, file, model, steps_planned, spec_extra)
+            return cls._start(path, file, model, steps_planned, spec_extra, keep_checkpoints)
         except BaseException as exc:  # nothing half-written stays behind a run that never began
             _close_quietly(file)
             for p in (path, checkpoint_path(path), Path(f"{checkpoint_path(path)}.tmp")):
                 p.unlink(missing_ok=True)
+            drop_history(path)
             if isinstance(exc, OSError | RuntimeError) and _is_write_failure(exc):
                 raise _write_failed(path, exc, None) from None
             raise
@@ -227,6 +236,7 @@ class Recorder:
         model: Any,
         steps_planned: int | None,
         spec_extra: dict[str, Any] | None = None,
+        keep_checkpoints: int | None = None,
     ) -> Recorder:
         config = model.config.to_dict()
         spec: dict[str, Any] = {
@@ -246,7 +256,7 @@ class Recorder:
                           package_version=PACKAGE_VERSION, kind=model.kind)  # fmt: skip
         file.create_group("parameters").create_dataset(runformat.SPEC.split("/")[1],
                                                        data=json.dumps(spec))  # fmt: skip
-        rec = cls(path, file, model)
+        rec = cls(path, file, model, keep_checkpoints)
         obs = file.create_group(runformat.OBSERVABLES)
         for name, shape in rec.layout.observables.items():
             _frames(obs.create_group(name), shape, np.float64)
@@ -269,12 +279,13 @@ class Recorder:
         return rec
 
     @classmethod
-    def reopen(cls, path: str | Path, model: Any) -> Recorder:
+    def reopen(cls, path: str | Path, model: Any, keep_checkpoints: int | None = None) -> Recorder:
         """Reopen a run file for appending after truncating everything to ``model.steps``."""
         path = Path(path)
         file = runformat.open_h5(path, "r+")
-        rec = cls(path, file, model)
+        rec = cls(path, file, model, keep_checkpoints)
         rec.truncate(model.steps)
+        truncate_history(path, model.steps)
         file.flush()
         model.restore_history(rec.history(model.steps))
         return rec
@@ -391,6 +402,8 @@ class Recorder:
         """Replace the sibling checkpoint with the model's current state (atomically)."""
         write_checkpoint(checkpoint_path(self.path), self.model.state(),
                          kind=self.model.kind, step=self.model.steps)  # fmt: skip
+        keep_checkpoint(self.path, checkpoint_path(self.path), self.model.steps,
+                        self.keep_checkpoints)  # fmt: skip
 
     def close(self) -> None:
         """Write what is buffered, checkpoint the final state and close the file."""
@@ -482,6 +495,7 @@ def resume(
     device: torch.device | str | None = None,
     progress: bool = True,
     executor: Executor | None = None,
+    keep_checkpoints: int | None = None,
 ) -> Any:
     """Continue a run from its checkpoint: ``steps`` more steps, or up to its planned length.
 
@@ -519,7 +533,7 @@ def resume(
     _check_code(path, spec.get("code") or {}, model.provenance())
     model.use_executor(executor)
     model.restore(read_checkpoint(checkpoint_path(path)))
-    recorder = Recorder.reopen(path, model)
+    recorder = Recorder.reopen(path, model, keep_checkpoints)
     recorder.run(max(planned - model.steps, 0) if steps is None else steps, progress=progress)
     return model
 
@@ -536,12 +550,13 @@ def _check_code(path: Path, recorded: dict[str, str], now: dict[str, str]) -> No
 
 def record(model: Any, path: str | Path, n: int | None = None, *, overwrite: bool = False,
            progress: bool = True, spec_extra: dict[str, Any] | None = None,
-           ) -> dict[str, float]:  # fmt: skip
+           keep_checkpoints: int | None = None) -> dict[str, float]:  # fmt: skip
     """Run ``model`` for ``n`` steps (default: its planned steps) into a new run file.
 
     ``spec_extra``: extra JSON entries of ``/parameters/spec`` (see ``Recorder.create``).
     """
-    recorder = Recorder.create(path, model, overwrite=overwrite, spec_extra=spec_extra)
+    recorder = Recorder.create(path, model, overwrite=overwrite, spec_extra=spec_extra,
+                               keep_checkpoints=keep_checkpoints)
     return recorder.run(n, progress=progress)
 
 
@@ -553,6 +568,15 @@ def _is_write_failure(exc: BaseException) -> bool:
     text = str(exc)
     marks = ("write failed", "File too large", "No space left", "unable to extend file")
     return any(m in text for m in (*marks, "errno = 27", "errno = 28"))
+
+
+def _keep(keep: int | None) -> int:
+    """A checked ``keep_checkpoints`` (None: the default)."""
+    if keep is None:
+        return DEFAULT_KEEP
+    if isinstance(keep, bool) or not isinstance(keep, int) or keep < 0:
+        raise ConfigError(f"--keep-checkpoints must be an int >= 0, got {keep!r}")
+    return keep
 
 
 def _close_quietly(file: h5py.File) -> None:

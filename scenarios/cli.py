@@ -17,7 +17,7 @@ from typing import Any
 from neurosoup.chemistry.executors import EXECUTORS, make_executor, parse_jobqueue
 from neurosoup.particles import NeurosoupError, SnapshotError, runformat
 
-from . import cli_analysis, cli_ribo, list_scenarios
+from . import cli_analysis, cli_fork, cli_ribo, list_scenarios
 from .runner import parse_sets, resolve, results_table, resume_file, run_target
 
 
@@ -56,7 +56,7 @@ def _run(args: argparse.Namespace) -> int:
         model, sc, seconds = run_target(
             args.target, seed=args.seed, steps=args.steps, sets=parse_sets(args.set),
             out=args.out, overwrite=args.overwrite, device=args.device,
-            progress=not args.quiet, executor=executor,
+            progress=not args.quiet, executor=executor, keep_checkpoints=args.keep_checkpoints,
         )  # fmt: skip
     where = f" → {args.out}" if args.out else ""
     print(f"{sc.id} seed {model.seed}: {model.steps} {model.unit}s in {seconds:.1f} s{where}")
@@ -69,7 +69,8 @@ def _run(args: argparse.Namespace) -> int:
 def _resume(args: argparse.Namespace) -> int:
     with _executor(args, None) as executor:
         model, sc = resume_file(args.file, args.steps, device=args.device,
-                                progress=not args.quiet, executor=executor)  # fmt: skip
+                                progress=not args.quiet, executor=executor,
+                                keep_checkpoints=args.keep_checkpoints)  # fmt: skip
     print(f"{sc.id} seed {model.seed}: resumed to {model.unit} {model.steps} → {args.file}")
     print(results_table(model.result(), sc, model.config))
     return 0
@@ -138,6 +139,7 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.add_argument("--device", choices=("cpu", "cuda"), default=None)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _keep_args(p)
     _executor_args(p, None)
 
 
@@ -146,7 +148,14 @@ def _resume_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int, default=None, help="more steps (default: to the plan)")
     p.add_argument("--device", choices=("cpu", "cuda"), default=None)
     p.add_argument("--quiet", action="store_true")
+    _keep_args(p)
     _executor_args(p, None)
+
+
+def _keep_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--keep-checkpoints", type=int, default=None, metavar="N",
+                   help="past checkpoints kept beside the run file for `neurosoup fork` "
+                   "(default 100; 0: none)")
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -210,6 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=handler)
     cli_ribo.add_commands(sub)
     cli_analysis.add_commands(sub)
+    cli_fork.add_commands(sub)
     return parser
 
 

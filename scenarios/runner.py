@@ -76,6 +76,7 @@ def run_target(
     device: str | None = None,
     progress: bool = True,
     executor: Executor | None = None,
+    keep_checkpoints: int | None = None,
 ) -> tuple[Any, ScenarioSpec, float]:
     """Run a scenario (optionally into a run file). Returns the model, its spec, seconds.
 
@@ -95,13 +96,14 @@ def run_target(
     if out is None:
         model.run(progress=progress)
     else:
-        record(model, out, overwrite=overwrite, progress=progress)
+        record(model, out, overwrite=overwrite, progress=progress,
+               keep_checkpoints=keep_checkpoints)
     return model, sc, time.perf_counter() - start
 
 
 def resume_file(path: str, steps: int | None = None, device: str | None = None,
                 progress: bool = True, executor: Executor | None = None,
-                ) -> tuple[Any, ScenarioSpec]:  # fmt: skip
+                keep_checkpoints: int | None = None) -> tuple[Any, ScenarioSpec]:  # fmt: skip
     """Resume a run file; its scenario id must be registered."""
     if steps is not None and (isinstance(steps, bool) or steps < 0):
         raise ConfigError(f"--steps must be an int >= 0, got {steps}")
@@ -109,7 +111,9 @@ def resume_file(path: str, steps: int | None = None, device: str | None = None,
     file.close()
     name = meta.get("scenario")  # None for a model recorded from a script
     sc = spec(str(name)) if name is not None else ScenarioSpec("(unregistered)", meta["kind"])
-    return resume(path, steps, device=device, progress=progress, executor=executor), sc
+    model = resume(path, steps, device=device, progress=progress, executor=executor,
+                   keep_checkpoints=keep_checkpoints)
+    return model, sc
 
 
 __all__ = ["parse_sets", "resolve", "results_table", "resume_file", "run_target"]

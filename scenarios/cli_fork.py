@@ -1,0 +1,67 @@
+"""The ``fork`` and ``compare`` sub-commands of the ``neurosoup`` CLI.
+
+``add_commands(sub)`` is called by ``cli.py``. Handlers raise ``NeurosoupError`` for user
+mistakes; the CLI prints one line ``error: …`` and exits with 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from neurosoup.particles import ConfigError, NeurosoupError
+
+from .registry import spec
+from .runner import parse_sets, results_table
+
+
+def _fork(args: argparse.Namespace) -> int:
+    from neurosoup.chemistry.fork import fork
+
+    sets = parse_sets(args.set)
+    if "steps" in sets and args.steps is not None:
+        raise ConfigError("give either --steps or --set steps=…, not both")
+    model = fork(args.file, args.at, args.out, sets=sets, reseed=args.reseed, steps=args.steps,
+                 overwrite=args.overwrite, device=args.device, progress=not args.quiet,
+                 keep_checkpoints=args.keep_checkpoints)  # fmt: skip
+    changes = ", ".join(f"{k}={v}" for k, v in sets.items()) or "no change"
+    reseed = f", reseeded {args.reseed}" if args.reseed is not None else ""
+    print(f"fork of {args.file} at {model.unit} {args.at} ({changes}{reseed}): "
+          f"{model.unit} {model.steps} → {args.out}")  # fmt: skip
+    sc: Any = None
+    if model.scenario is not None:
+        try:
+            sc = spec(str(model.scenario))
+        except NeurosoupError:  # a scenario of a newer neurosoup: no reference table
+            sc = None
+    if sc is not None:
+        print(results_table(model.result(), sc, model.config))
+    return 0
+
+
+def _fork_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", help="the parent run file")
+    p.add_argument("--at", type=int, required=True, metavar="STEP",
+                   help="a step with a stored checkpoint (a multiple of checkpoint_every)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="change a setting from STEP on, e.g. attack.rate=0.2")
+    p.add_argument("--reseed", type=int, default=None, metavar="SEED",
+                   help="fresh random streams from SEED (default: keep the parent's)")
+    p.add_argument("--steps", type=int, default=None,
+                   help="steps to run after STEP (default: up to the planned steps)")
+    p.add_argument("--out", required=True, metavar="NEW", help="the fork's run file")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
+    p.add_argument("--device", choices=("cpu", "cuda"), default=None)
+    p.add_argument("--keep-checkpoints", type=int, default=None, metavar="N",
+                   help="past checkpoints kept beside the fork (default 100; 0: none)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register ``fork`` (and ``compare``) on the CLI's sub-parser set."""
+    p = sub.add_parser("fork", help="start a new run from a run file's checkpoint at a step")
+    _fork_args(p)
+    p.set_defaults(func=_fork)
+
+
+__all__ = ["add_commands"]
