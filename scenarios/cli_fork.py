@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+import pandas as pd
+
 from neurosoup.particles import ConfigError, NeurosoupError
 
 from .registry import spec
@@ -57,11 +59,47 @@ def _fork_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def _compare(args: argparse.Namespace) -> int:
+    from neurosoup.analysis.compare import (
+        choose,
+        compare_figure,
+        compare_table,
+        final_values,
+        load_runs,
+    )
+    from neurosoup.analysis.plots import save_figure
+
+    runs = load_runs(args.files)
+    names = choose(runs, args.observable)
+    finals = final_values(runs, names)
+    with pd.option_context("display.max_rows", 80, "display.width", 140,
+                           "display.max_columns", 12):  # fmt: skip
+        print(f"{runs[0].kind} runs, last recorded value (forks from their branch point):")
+        print(finals)
+    if args.out is not None:
+        name = "compare" if len(names) > 1 else f"compare_{names[0]}"
+        png, csv = save_figure(compare_figure(runs, names), compare_table(runs, names),
+                               args.out, name)  # fmt: skip
+        print(f"figure: {png}; table: {csv}")
+    return 0
+
+
+def _compare_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("files", nargs="+", metavar="FILE", help="run files of one kind")
+    p.add_argument("--observable", action="append", default=None, metavar="NAME",
+                   help="an observable to compare (repeat for more; default: all they share)")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="write the figure (PNG) and the aligned table (CSV) here")
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Register ``fork`` (and ``compare``) on the CLI's sub-parser set."""
     p = sub.add_parser("fork", help="start a new run from a run file's checkpoint at a step")
     _fork_args(p)
     p.set_defaults(func=_fork)
+    p = sub.add_parser("compare", help="observables of several runs of one kind: figure + table")
+    _compare_args(p)
+    p.set_defaults(func=_compare)
 
 
 __all__ = ["add_commands"]
