@@ -13,6 +13,9 @@ Map of the package (never imports ``neurosoup.chemistry`` or ``neurosoup.scenari
                    accuracy-vs-replication over λ, the quine soup
     robustness.py  noise robustness (t_verge, t_fix) and basins of stored particles
     plots.py       one function per figure (→ Figure) and save_figure (PNG + CSV)
+    storyboard.py  one figure per snapshot for every kind (soup PCA map, organism heatmap,
+                   evolution Muller so far, quine SSE/R²): animations and the replay page
+    animate.py     every k-th storyboard frame as a GIF (Pillow) or an MP4 (ffmpeg)
     report.py      named analyses for the CLI, every figure that fits a run, the HTML report
     sweep.py       a sweep folder: index.csv, mean ± sd per grid point, one figure per result
 """

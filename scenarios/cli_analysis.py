@@ -120,6 +120,11 @@ def cmd_plot(args: argparse.Namespace) -> int:
     are those of the first file. A sweep folder gets one figure per final figure name (mean ±
     sd per grid point).
     """
+    if args.animate is not None:
+        return _animate(args)
+    if args.out is None:
+        raise ConfigError("plot needs --out DIR (every figure as PNG + CSV) or --animate "
+                          "OUT.gif|OUT.mp4 (an animation of the run)")  # fmt: skip
     if len(args.file) == 1 and is_sweep(args.file[0]):
         for name, (fig, table) in sweep_figures(open_sweep(args.file[0])).items():
             png, _ = save_figure(fig, table, args.out, name)
@@ -143,6 +148,21 @@ def cmd_plot(args: argparse.Namespace) -> int:
             run.close()
     for png in pngs:
         print(f"wrote {png} (+ {png.with_suffix('.csv').name})")
+    return 0
+
+
+def _animate(args: argparse.Namespace) -> int:
+    """``neurosoup plot FILE --animate OUT.gif|OUT.mp4 [--every k]``: one run's frames."""
+    from neurosoup.analysis.animate import animate, check_output, frame_indices
+
+    if len(args.file) != 1:
+        raise ConfigError(f"--animate draws one run file, got {len(args.file)}; give one")
+    frame_indices(0, args.every)  # a bad --every fails before any work
+    check_output(args.animate)
+    with open_run(args.file[0]) as run:
+        run.verify()
+        n = animate(run, args.animate, every=args.every, fps=args.fps)
+    print(f"wrote {args.animate} ({n} frames, every {args.every} snapshot(s) of {args.file[0]})")
     return 0
 
 
@@ -236,7 +256,13 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p.add_argument(
         "file", nargs="+", help="run file(s) (.h5; several: organism runs) or a sweep folder"
     )
-    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--out", default=None, help="output folder (needed unless --animate)")
+    p.add_argument("--animate", default=None, metavar="OUT.gif|OUT.mp4",
+                   help="write an animation instead: soup PCA map, organism heatmap, evolution "
+                   "Muller plot or quine SSE/R², one frame per snapshot (MP4 needs ffmpeg)")
+    p.add_argument("--every", type=int, default=1, metavar="K",
+                   help="--animate: every k-th snapshot (default 1)")
+    p.add_argument("--fps", type=float, default=4.0, help="--animate: frames per second (4)")
     _figure_options(p)
     p.set_defaults(func=cmd_plot)
 
