@@ -9,6 +9,9 @@ Map of the package (never imports ``neurosoup.chemistry`` or ``neurosoup.scenari
     evolution.py   evolution runs: adaptation, alleles, clones + Muller, DFE, lineages
     evolution_plots.py  the evolution figures
     soup.py        type counts, whitened PCA trajectories, lineages, organism sizes, distances
+    phylogeny.py   ALife-standard phylogenies (CSV, streamed) and Newick of soups, evolution
+                   runs and quine soups
+    phylogeny_stats.py  phylogenetic summaries over time through phylotrackpy
     quine.py       quine runs: members (SSE beside R², trivial), training, regeneration,
                    accuracy-vs-replication over λ, the quine soup
     robustness.py  noise robustness (t_verge, t_fix) and basins of stored particles
@@ -24,7 +27,10 @@ from neurosoup.particles import SnapshotError
 
 from . import evolution as evolution  # registers the evolution analyses
 from . import organism as organism  # registers the organism analyses
-from . import quine  # registers the quine analyses  # noqa: F401
+from . import (
+    phylogeny_stats,  # registers phylogeny, phylogeny_summary  # noqa: F401
+    quine,  # registers the quine analyses  # noqa: F401
+)
 from .load import Frame, Run, Snapshots, open_run
 from .robustness import robustness, run_robustness, time_to_vergence
 from .soup import (

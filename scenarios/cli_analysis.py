@@ -25,6 +25,8 @@ from neurosoup.analysis.robustness import robustness_summary
 from neurosoup.analysis.sweep import is_sweep, open_sweep, sweep_figures, sweep_summary
 from neurosoup.particles import ConfigError
 
+from .cli_phylogeny import cmd_phylogeny
+
 #: the optional flags of ``analyse``; each goes to the analyses whose signature takes it
 ANALYSIS_OPTIONS = ("clones", "cap", "steps", "seed", "every", "window", "min_freq", "reference",
                     "threshold", "periods", "neutral", "id")  # fmt: skip
@@ -80,6 +82,8 @@ def cmd_analyse(args: argparse.Namespace) -> int:
 
     A sweep folder (holding ``index.csv``) prints the sweep's summary instead.
     """
+    if args.name == "phylogeny" or args.format is not None:  # streamed export, ALife standard
+        return cmd_phylogeny(args)
     if is_sweep(args.file):
         return _analyse_sweep(args)
     with open_run(args.file) as run:
@@ -227,6 +231,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
         help="an analysis of the file's kind (default: soup counts; see -h for the list)",
     )
     p.add_argument("--csv", metavar="PATH", help="write the full table as CSV instead")
+    p.add_argument("--format", default=None, help="phylogeny: csv (ALife standard) or newick")
     p.add_argument("--clones", type=int, default=None, help="robustness/basins: clones")
     p.add_argument("--cap", type=int, default=None, help="robustness: step cap (1000)")
     p.add_argument("--steps", type=int, default=None, help="basins: self-train steps (2500)")
