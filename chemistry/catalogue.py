@@ -33,6 +33,7 @@ from neurosoup.particles import (
     runformat,
 )
 
+from . import growth
 from . import operators as ops
 from .checks import PAIRINGS, check_bool, check_choice, check_int, check_positive, check_rate
 from .checks import suggest as _suggest
@@ -238,6 +239,19 @@ def _observe_merge(name: str, outcome: Outcome | None, soup: Any) -> dict[str, f
     }
 
 
+def _grow(t: Tick, p: dict[str, Any]) -> Outcome:
+    held = growth.held_mask(t.store, t.alive, t.organisms.where)
+    draws = growth.draw_grow(t.alive, held, p["rate"], p["found_rate"], t.gen)
+    events = growth.grow(t.store, t.organisms.graph, t.organisms.where, draws, p["shape"])
+    return Outcome(events, bonds_changed=bool(events.applied.any()))
+
+
+def _observe_grow(name: str, outcome: Outcome | None, soup: Any) -> dict[str, float]:
+    org, shape = soup.organisms, soup.config.op(name)["shape"]
+    return {**_observe_merge(name, outcome, soup),
+            "complete_organisms": float(growth.complete_count(org.graph, org.where, shape))}
+
+
 def _self_apply(t: Tick, p: dict[str, Any]) -> Outcome:
     actors = draw_actors(t.alive, p["pairing"], p["rate"], t.gen)
     return Outcome(ops.self_apply(t.store, t.spec, actors))
@@ -324,6 +338,19 @@ BUILT_INS: dict[str, Operator] = {
             (rate(), pairing("per_actor"),
              Param("sigma", 0.01, lambda n, v: check_positive(n, v), "noise sd σ")),
             _mutate, doc="w ← w + N(0, σ²) for each chosen particle",
+        ),
+        Operator(
+            "grow", 10, 55,
+            (rate(0.1), Param("found_rate", 0.01, check_rate, "founding probability of a "
+                              "particle in no organism"),
+             Param("shape", [2, 3, 3, 1], growth.check_shape,
+                           "neuron layer sizes of the ON shape organisms grow into")),
+            _grow,
+            observable_names=lambda n: (*_action_names(n), "n_organisms", "largest_organism",
+                                        "complete_organisms"),
+            observe=_observe_grow,
+            doc="A recruits a free particle into an adjacent position of the ON shape its "
+                "organism grows (a free A founds one); bonds join layer l to l + 1",
         ),
         Operator(
             "second_order_train", 9, 85,

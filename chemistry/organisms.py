@@ -3,6 +3,8 @@
 Bonds live in a networkx ``Graph`` over uids; organisms are its connected components with
 ≥ 2 members and keep their id while the component persists (a merged component keeps the
 smallest old id, a split one's largest part keeps it). Dead particles lose their bonds.
+With the ``grow`` operator (``growth.py``) members also hold a position of an ON shape
+(``where``: uid → (l, c, e)); a particle that loses its last bond loses its position.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ class Organisms:
         self._org_of: dict[int, int] = {}
         self._orgs: dict[int, frozenset[int]] = {}
         self._next_org = 0
+        self.where: dict[int, tuple[int, int, int]] = {}
 
     # ---- bonds -----------------------------------------------------------------------------
     def bond_set(self) -> set[tuple[int, int]]:
@@ -44,6 +47,8 @@ class Organisms:
         self.graph.remove_nodes_from(dead)
         lonely = [u for u, d in self.graph.degree if d == 0]
         self.graph.remove_nodes_from(lonely)
+        for u in [*dead_uids, *lonely]:
+            self.where.pop(u, None)
         return bool(dead)
 
     # ---- organisms -------------------------------------------------------------------------
@@ -79,7 +84,10 @@ class Organisms:
     def state(self) -> dict[str, Any]:
         """Bonds, the uid → organism id map and the next id, as arrays and an int."""
         org_uids = np.asarray(list(self._org_of), dtype=np.int64)
+        held = sorted(self.where)
+        where = [[u, *self.where[u]] for u in held]
         return {
+            "positions": np.asarray(where, dtype=np.int64).reshape(-1, 4),
             "bonds": self.bonds(),
             "org_uid": org_uids,
             "org_id": np.asarray([self._org_of[u] for u in org_uids.tolist()], dtype=np.int64),
@@ -99,6 +107,8 @@ class Organisms:
         for uid, oid in org_of.items():
             orgs.setdefault(oid, set()).add(uid)
         self._orgs = {k: frozenset(v) for k, v in orgs.items()}
+        rows = np.asarray(state.get("positions", np.zeros((0, 4)))).reshape(-1, 4).tolist()
+        self.where = {int(u): (int(k), int(c), int(e)) for u, k, c, e in rows}
 
 
 __all__ = ["Organisms"]

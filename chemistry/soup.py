@@ -195,7 +195,7 @@ class Soup(ModelBase):
         reporters: dict[str, Any] = {
             name: (lambda m, n=name: m.observables[n]) for name in observable_names(self.config)
         }
-        if self.config.op("merge") is not None:
+        if self._bonding():
             reporters["organism_sizes"] = lambda m: m.organisms.sizes()
         self.datacollector = mesa.DataCollector(model_reporters=reporters)
         self.datacollector.collect(self)
@@ -223,7 +223,7 @@ class Soup(ModelBase):
         series += [Series(f"{runformat.PARTICLES}/{name}", dt) for name, dt in
                    runformat.SNAPSHOT_FIELDS]  # fmt: skip
         series.append(Series(runformat.BONDS, np.int64, (2,), ragged=True))
-        if self.config.op("merge") is not None:
+        if self._bonding():
             series.append(Series(runformat.ORGANISM_SIZES, np.int64, ragged=True, cadence="step"))
         names = {str(c): n for n, c in self.codes.items() if self._listed(n, c)}
         tables = (
@@ -234,6 +234,10 @@ class Soup(ModelBase):
             Table(runformat.DEATHS, runformat.DEATH_COLUMNS, "died_at"),
         )  # fmt: skip
         return Layout({name: () for name in observable_names(self.config)}, tuple(series), tables)
+
+    def _bonding(self) -> bool:
+        """Whether an operator of the schedule bonds particles (organism sizes recorded)."""
+        return self.config.op("merge") is not None or self.config.op("grow") is not None
 
     def _listed(self, name: str, code: int) -> bool:
         """Whether the ``/events`` code table names this operator (``LISTED_CODES_BELOW``)."""
@@ -261,7 +265,7 @@ class Soup(ModelBase):
             d = [lin.death_uid, torch.full_like(lin.death_uid, tick), lin.death_cause.long()]
             deaths.append(torch.stack(d, dim=1).cpu().numpy())
         out[runformat.BIRTHS], out[runformat.DEATHS] = births, deaths
-        if self.config.op("merge") is not None:
+        if self._bonding():
             out[runformat.ORGANISM_SIZES] = np.asarray(self.organisms.sizes(), dtype=np.int64)
         return out
 

@@ -96,6 +96,25 @@ register(
     description="journal soup whose particles bond (merge 1 % per particle); organisms form",
 )
 register(
+    "soup/organism-growth-v1",
+    config={
+        **_JOURNAL,
+        "particle": {"n_inputs": 5, "hidden": 3},  # the ON particle: PN 5-3-3-1, 27 weights
+        "n_particles": 72,
+        "steps": 200,
+        "checkpoint_every": 25,
+        "operators": [
+            {"name": "attack", "rate": 0.1, "pairing": "single"},
+            {"name": "grow", "rate": 0.1, "found_rate": 0.001, "shape": [2, 3, 3, 1]},
+            _train(10),
+        ],
+    },
+    description="beyond the papers: 72 ON particles (5-3-3-1) grow organisms shaped as the "
+    "2-3-3-1 addition ON: a member recruits a free particle (10 %) into a position adjacent to "
+    "its own (bond role: layer l to l + 1), a free particle founds one (0.1 %), at most one "
+    "particle per position (18); journal attack, 10 self-train steps (docs/growth.md)",
+)
+register(
     "soup/noisy-attack-v1",
     config={
         "n_particles": 20,

@@ -23,6 +23,7 @@ CASES = {
     "melt_offspring": dict(melt_rate=0.6, melt_pairing="per_actor", melt_mode="offspring"),
     "merge": dict(merge_rate=0.4, merge_pairing="per_actor", attack_rate=0.3),
     "mutate": dict(mutate_rate=0.5, mutate_sigma=0.05, attack_rate=0.3),
+    "grow": dict(grow_rate=0.6, grow_found_rate=0.3, grow_shape=[2, 2, 2, 1], attack_rate=0.9),
     "respawn": dict(attack_rate=0.5, attack_pairing="per_actor", respawn_divergent=True,
                     respawn_zero=True, self_apply_rate=0.2),
 }
@@ -30,7 +31,7 @@ CASES = {
 EXPECTED_OPS = {
     "journal_single_attack": {0}, "collisions": {0, 1, 5}, "learn_from_momentum": {2},
     "epoch_mode": {2}, "melt_in_place": {3}, "melt_offspring": {3}, "merge": {0, 4},
-    "mutate": {0, 8}, "respawn": {0, 5, 6},
+    "mutate": {0, 8}, "respawn": {0, 5, 6}, "grow": {0, 10},
 }
 
 
@@ -63,14 +64,16 @@ def test_batched_tick_equals_reference(case: str) -> None:
     gen = torch.Generator()
     gen.set_state(soup.rngs.torch.get_state())
     bonds = set(soup.organisms.bond_set())
+    positions: dict = {}  # grow: uid → (layer, cell, edge)
     seen_ops, unapplied = set(), 0
     for _ in range(4):
         soup.step()
-        events, _ = ref_step(slow, cfg, gen, soup.steps, bonds)
+        events, _ = ref_step(slow, cfg, gen, soup.steps, bonds, positions=positions)
         fast_events = event_tuples(soup)
         assert fast_events == events
         assert_same_store(soup.store, slow)
         assert soup.organisms.bond_set() == bonds
+        assert soup.organisms.where == positions
         assert torch.equal(soup.rngs.torch.get_state(), gen.get_state())  # same draws consumed
         seen_ops |= {e[0] for e in events}
         unapplied += sum(1 for e in events if not e[4])
@@ -79,6 +82,8 @@ def test_batched_tick_equals_reference(case: str) -> None:
         assert unapplied > 0, "several attackers on one target must have occurred"
     if case == "respawn":
         assert 6 in seen_ops
+    if case == "grow":  # refusals happened (no free particle or no open position left)
+        assert unapplied > 0 and len(positions) >= 8
 
 
 def test_attack_leaves_attacker_and_keeps_population() -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from tests.reference.growth import ref_grow
 from tests.reference.particle_kinds import ref_aggregate, ref_kind_apply, ref_particle
 from tests.reference.particles import RefParticle
 from tests.reference.particles import ref_apply as ref_apply_weightwise
@@ -163,8 +164,9 @@ def _replace(store, slot, w, parent, tick):
 class _Tick:
     """What the twins of one tick share: store, config, generator, codes, events, deaths."""
 
-    def __init__(self, store, cfg, gen, tick, bonds, codes):
+    def __init__(self, store, cfg, gen, tick, bonds, codes, positions=None):
         self.store, self.cfg, self.gen, self.tick, self.bonds = store, cfg, gen, tick, bonds
+        self.positions = {} if positions is None else positions  # grow: uid → (l, c, e)
         self.spec, self.codes = cfg.particle, codes
         self.alive = [s for s in range(store.capacity) if bool(store.alive[s])]
         self.events, self.deaths = [], []
@@ -343,26 +345,30 @@ REF_OPERATORS = {
     "attack": ref_attack, "apply_to_other": ref_apply_to_other, "learn_from": ref_learn_from,
     "melt": ref_melt, "merge": ref_merge, "self_apply": ref_self_apply, "mutate": ref_mutate,
     "self_train": ref_self_train, "respawn": ref_respawn,
-    "second_order_train": ref_second_order_train,
+    "second_order_train": ref_second_order_train, "grow": ref_grow,
 }
 
 
-def ref_step(store, cfg, gen, tick: int, bonds: set, rules=()):
+def ref_step(store, cfg, gen, tick: int, bonds: set, rules=(), positions=None):
     """One tick, particle by particle, running the config's schedule in its order.
 
     Mutates store and bonds; returns the events as tuples (operator code, actor uid,
     counterpart uid, changed uid, applied) and the deaths (uid, cause). ``rules`` are the
-    ``Rule`` objects of the user rules the schedule names.
+    ``Rule`` objects of the user rules the schedule names; ``positions`` (uid → (l, c, e))
+    are the grow operator's, mutated too.
     """
     from neurosoup.chemistry.soup import operator_codes  # codes are data of the catalogue
 
-    t = _Tick(store, cfg, gen, tick, bonds, operator_codes(cfg))
+    t = _Tick(store, cfg, gen, tick, bonds, operator_codes(cfg), positions)
     twins = {**REF_OPERATORS, **{r.name: _ref_rule(r) for r in rules}}
     for entry in cfg.operators:
         twins[entry.name](t, entry.as_dict(), entry.name)
     for dead_uid, _ in t.deaths:
         for edge in [e for e in bonds if dead_uid in e]:
             bonds.discard(edge)
+    bonded = {u for e in bonds for u in e}
+    for uid in [u for u in t.positions if u not in bonded]:  # dead or left without a bond
+        del t.positions[uid]
     for s in t.alive:
         store.ptype[s] = ref_type(cfg.particle, store.weights[s], cfg.epsilon, cfg.strict)
     return t.events, t.deaths
