@@ -423,6 +423,11 @@ class Evolution(ModelBase):
         self._developed = False
         self.running = config.steps > 0
 
+    @classmethod
+    def memory_need(cls, config: EvolutionConfig) -> tuple[int, str]:
+        """Per individual: genotype bits, ids and seeds, its table rows (a lower bound)."""
+        return config.population * (N_BITS + 256), "population"
+
     # ---- founders ----------------------------------------------------------------------------
     def _corpus_founders(self, n: int) -> torch.Tensor:
         task = load_task_tensors(self.config.task)

@@ -17,6 +17,8 @@ A model implements (see ``docs/extending.md``):
   rows and arrays of the current step (see ``chemistry/recorder.py``);
 * ``state()`` / ``restore(state)`` — nested dicts of numpy arrays and plain scalars;
 * ``result()`` — the final figures printed after ``neurosoup run`` (name → number);
+* ``memory_need(config)`` (classmethod) — the bytes the model will allocate at least and the
+  settings that drive them; a model that cannot fit the device is refused before it starts;
 * optionally ``static_arrays()`` — arrays written once with step 0 (a quine's projection).
   Arrays may be keyed by series path or by the leaf name of one series (``weights``).
 * optionally ``uses_executor = True`` and ``map_work(fn, items)`` inside ``step()`` for the
@@ -44,6 +46,7 @@ from tqdm.auto import tqdm
 from neurosoup.particles import ConfigError
 
 from .executors import map_ordered
+from .memory import check_memory
 from .rng import RunRng, check_seed, resolve_device
 
 #: below this many elements per model step, one intra-op thread (measured for soups: tiny
@@ -154,6 +157,8 @@ class ModelBase(mesa.Model):
         scenario: str | None = None,
     ) -> None:
         dev = resolve_device(device)
+        need, settings = type(self).memory_need(config)
+        check_memory(self.kind, need, settings, dev)  # before the kind allocates anything
         rngs = RunRng.from_seed(check_seed(seed), dev)
         super().__init__(rng=rngs.numpy)
         self.config, self.seed, self.device, self.rngs = config, int(seed), dev, rngs
@@ -171,6 +176,16 @@ class ModelBase(mesa.Model):
                 listener(self)
 
         self.step = step  # type: ignore[method-assign]
+
+    @classmethod
+    def memory_need(cls, config: Any) -> tuple[int, str]:
+        """Bytes a model of this config allocates at least, and the settings that drive them.
+
+        Each kind overrides it (from the config alone: nothing is allocated yet);
+        ``ModelBase.__init__`` refuses a model that does not fit the device
+        (``chemistry/memory.py``). The default, 0, checks nothing.
+        """
+        return 0, ""
 
     # ---- listeners -------------------------------------------------------------------------
     def subscribe(self, listener: Callable[[Any], None]) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import itertools
 import json
 import math
 from dataclasses import dataclass
@@ -342,6 +343,15 @@ class OrganismTraining(ModelBase):
         self.last_epoch: dict[str, float] = {}
         self.observables: dict[str, float] = {}
         self._validate(None)
+
+    @classmethod
+    def memory_need(cls, config: OrganismConfig) -> tuple[int, str]:
+        """Particles (initial weights, store, momentum) and one batch's per-edge activations."""
+        size = 8 if config.dtype == "float64" else 4
+        sizes = config.layer_sizes
+        n = sum(a * b for a, b in itertools.pairwise(sizes))
+        per_particle = 4 * config.particle.n_weights * size + 34
+        return n * per_particle + config.batch_size * n * size, "layer_sizes or batch_size"
 
     # ---- the epoch -----------------------------------------------------------------------
     def step(self) -> None:

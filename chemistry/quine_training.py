@@ -388,6 +388,13 @@ class QuineTraining(ModelBase):
         self._observe(metrics, None)
         self.running = config.steps > 0
 
+    @classmethod
+    def memory_need(cls, config: QuineConfig) -> tuple[int, str]:
+        """The coordinate projection [N, d] and the population's weights [Q, N]."""
+        spec, size = config.spec, 8 if config.dtype == "float64" else 4
+        table = spec.n_weights * spec.coord_dim * (4 + size)  # drawn float32, then cast
+        return table + config.population * spec.n_weights * size, "hidden or population"
+
     # ---- the epoch -------------------------------------------------------------------------
     def step(self) -> None:
         """One epoch, then a regeneration where one is due (Mesa counts ``self.steps``)."""

@@ -8,10 +8,8 @@ full disk, a file size limit or an I/O error becomes one line naming the resume 
 from __future__ import annotations
 
 import errno
-import os
 import resource
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +17,8 @@ import h5py
 import numpy as np
 
 from neurosoup.particles import ConfigError, SnapshotError
+
+from .outputs import check_output
 
 #: headroom kept free beyond the estimated bytes of a write (HDF5 metadata, chunk rounding)
 ROOM_MARGIN = 1 << 20
@@ -39,28 +39,13 @@ def reason(exc: OSError) -> str:
 
 
 def check_writable(path: str | Path, *, overwrite: bool = False) -> None:
-    """Refuse an output path before any work starts.
+    """Refuse a run file's path before any work (``outputs.check_output``); make its folder.
 
-    Refused: an existing file, an unwritable folder, a file another process is writing.
-    Writes (and removes) a one-byte probe file, because permission bits say nothing when
-    running as root and a full disk shows only on writing.
+    Refused besides: a file another process is writing (a live run holds it locked).
     """
-    path = Path(path)
-    if path.is_dir():
-        raise ConfigError(f"--out {path} is a directory; give a file name such as {path}/run.h5")
-    if path.exists() and not overwrite:
-        raise ConfigError(
-            f"refusing to overwrite existing run file {path}; pass --overwrite or choose "
-            "another --out"
-        )
+    path = check_output(path, "file", overwrite=overwrite, noun="run file", example="run.h5")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".probe", dir=path.parent)
-        try:
-            os.write(fd, b"0")
-        finally:
-            os.close(fd)
-            os.unlink(probe)
     except OSError as exc:
         raise ConfigError(
             f"cannot write run file {path} ({reason(exc)}); choose a writable --out"

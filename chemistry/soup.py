@@ -109,6 +109,13 @@ class Soup(ModelBase):
         self.particle_agents.note_once()
         return self._all_agents
 
+    @classmethod
+    def memory_need(cls, config: SoupConfig) -> tuple[int, str]:
+        """The store (weights, momentum, ids, masks, free stack) and the initial weights."""
+        size = 8 if config.dtype == "float64" else 4
+        per_particle = 3 * config.particle.n_weights * size + 42
+        return config.n_particles * per_particle, "n_particles"
+
     def _check_rules(self) -> None:
         from .rules import _RULE_OBJECTS, checked  # rules import the catalogue, not the soup
 

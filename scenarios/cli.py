@@ -18,6 +18,7 @@ from neurosoup.chemistry.executors import EXECUTORS, make_executor, parse_jobque
 from neurosoup.particles import NeurosoupError, SnapshotError, runformat
 
 from . import cli_analysis, cli_fork, cli_ribo, list_scenarios
+from .cli_common import NeurosoupParser, add_output, check_outputs, finish_parser
 from .runner import parse_sets, resolve, results_table, resume_file, run_target
 
 
@@ -116,7 +117,8 @@ def _sweep_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2",
                    help="a swept setting and its values; several --grid make a product")
     p.add_argument("--replicates", type=int, default=1, metavar="K", help="seeds per point")
-    p.add_argument("--out", required=True, metavar="DIR", help="sweep folder (rerun: resume)")
+    add_output(p, "--out", what="folder", noun="sweep folder", required=True, metavar="DIR",
+               help="sweep folder (rerun: resume)")
     p.add_argument("--seed", type=int, default=None, help="the sweep's root seed (default 0)")
     p.add_argument("--steps", type=int, default=None, help="model steps of every replicate")
     p.add_argument("--device", choices=("cpu", "cuda"), default=None)
@@ -135,7 +137,8 @@ def _run_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--steps", type=int, default=None,
                    help="model steps to run: ticks, epochs, generations (default: scenario's)")
-    p.add_argument("--out", default=None, help="HDF5 run file to write")
+    add_output(p, "--out", what="file", noun="run file", example="run.h5", default=None,
+               help="HDF5 run file to write")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.add_argument("--device", choices=("cpu", "cuda"), default=None)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -189,7 +192,8 @@ def _evaluate_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--background", type=int, default=None, metavar="ID",
                    help="epistasis: the individual to mutate (default: commonest genotype)")
     p.add_argument("--seed", type=int, default=0, help="root of the SeedSequence (default 0)")
-    p.add_argument("--out", required=True, metavar="F", help="HDF5 evaluation file to write")
+    add_output(p, "--out", what="file", noun="evaluation file", example="evaluation.h5",
+               required=True, metavar="F", help="HDF5 evaluation file to write")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.add_argument("--device", choices=("cpu", "cuda"), default=None)
     _executor_args(p, None)
@@ -209,7 +213,7 @@ COMMANDS = (
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command."""
-    parser = argparse.ArgumentParser(
+    parser = NeurosoupParser(
         prog="neurosoup", description="Artificial chemistries of self-replicating networks."
     )
     sub = parser.add_subparsers(dest="command", required=True)
@@ -220,12 +224,18 @@ def build_parser() -> argparse.ArgumentParser:
     cli_ribo.add_commands(sub)
     cli_analysis.add_commands(sub)
     cli_fork.add_commands(sub)
+    finish_parser(parser)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``neurosoup`` console script; returns the exit status."""
-    args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
+    try:  # a bad command line or output path: one line, before any work
+        args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
+        check_outputs(args)
+    except NeurosoupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         return int(args.func(args) or 0)
     except NeurosoupError as exc:

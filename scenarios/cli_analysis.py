@@ -25,6 +25,7 @@ from neurosoup.analysis.robustness import robustness_summary
 from neurosoup.analysis.sweep import is_sweep, open_sweep, sweep_figures, sweep_summary
 from neurosoup.particles import ConfigError
 
+from .cli_common import add_output
 from .cli_phylogeny import cmd_phylogeny
 
 #: the optional flags of ``analyse``; each goes to the analyses whose signature takes it
@@ -230,7 +231,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
         "name", nargs="?", default=None,
         help="an analysis of the file's kind (default: soup counts; see -h for the list)",
     )
-    p.add_argument("--csv", metavar="PATH", help="write the full table as CSV instead")
+    add_output(p, "--csv", what="file", noun="CSV table", example="table.csv", metavar="PATH",
+               help="write the full table as CSV instead")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --csv file")
     p.add_argument("--format", default=None, help="phylogeny: csv (ALife standard) or newick")
     p.add_argument("--clones", type=int, default=None, help="robustness/basins: clones")
     p.add_argument("--cap", type=int, default=None, help="robustness: step cap (1000)")
@@ -261,19 +264,23 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p.add_argument(
         "file", nargs="+", help="run file(s) (.h5; several: organism runs) or a sweep folder"
     )
-    p.add_argument("--out", default=None, help="output folder (needed unless --animate)")
-    p.add_argument("--animate", default=None, metavar="OUT.gif|OUT.mp4",
-                   help="write an animation instead: soup PCA map, organism heatmap, evolution "
-                   "Muller plot or quine SSE/R², one frame per snapshot (MP4 needs ffmpeg)")
+    add_output(p, "--out", what="folder", noun="figure folder", default=None,
+               help="output folder (needed unless --animate)")
+    add_output(p, "--animate", what="file", noun="animation", example="run.gif",
+               default=None, metavar="OUT.gif|OUT.mp4",
+               help="write an animation instead: soup PCA map, organism heatmap, evolution "
+               "Muller plot or quine SSE/R², one frame per snapshot (MP4 needs ffmpeg)")
     p.add_argument("--every", type=int, default=1, metavar="K",
                    help="--animate: every k-th snapshot (default 1)")
     p.add_argument("--fps", type=float, default=4.0, help="--animate: frames per second (4)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --animate file")
     _figure_options(p)
     p.set_defaults(func=cmd_plot)
 
     p = sub.add_parser("report", help="write a self-contained HTML report of a run")
     p.add_argument("file", help="run file (.h5)")
-    p.add_argument("--out", required=True, help="output folder")
+    add_output(p, "--out", what="folder", noun="report folder", required=True,
+               help="output folder")
     _figure_options(p)
     p.set_defaults(func=cmd_report)
 
@@ -285,7 +292,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
         default="small",
         help="small: minutes on 2 cores; paper: the papers' sizes and seeds",
     )
-    p.add_argument("--out", required=True, help="output folder")
+    add_output(p, "--out", what="folder", noun="reproduction folder", required=True,
+               help="output folder")
     p.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
     p.add_argument(
         "--only",

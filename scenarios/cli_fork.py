@@ -13,6 +13,7 @@ import pandas as pd
 
 from neurosoup.particles import ConfigError, NeurosoupError
 
+from .cli_common import add_output
 from .registry import spec
 from .runner import parse_sets, results_table
 
@@ -51,7 +52,8 @@ def _fork_args(p: argparse.ArgumentParser) -> None:
                    help="fresh random streams from SEED (default: keep the parent's)")
     p.add_argument("--steps", type=int, default=None,
                    help="steps to run after STEP (default: up to the planned steps)")
-    p.add_argument("--out", required=True, metavar="NEW", help="the fork's run file")
+    add_output(p, "--out", what="file", noun="run file", example="fork.h5", required=True,
+               metavar="NEW", help="the fork's run file")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     p.add_argument("--device", choices=("cpu", "cuda"), default=None)
     p.add_argument("--keep-checkpoints", type=int, default=None, metavar="N",
@@ -88,8 +90,8 @@ def _compare_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="+", metavar="FILE", help="run files of one kind")
     p.add_argument("--observable", action="append", default=None, metavar="NAME",
                    help="an observable to compare (repeat for more; default: all they share)")
-    p.add_argument("--out", default=None, metavar="DIR",
-                   help="write the figure (PNG) and the aligned table (CSV) here")
+    add_output(p, "--out", what="folder", noun="comparison folder", default=None, metavar="DIR",
+               help="write the figure (PNG) and the aligned table (CSV) here")
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -17,6 +17,8 @@ import torch
 
 from neurosoup.particles import ConfigError
 
+from .cli_common import add_output
+
 
 def cmd_train(args: argparse.Namespace) -> int:
     """Train a RiboAE on a fresh grammar corpus and write its files to ``--out``."""
@@ -112,7 +114,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p.add_argument("--steps", type=int, default=6000)
     p.add_argument("--minutes", type=float, default=None, help="wall-clock limit")
     p.add_argument("--lr", type=float, default=3e-3)
-    p.add_argument("--out", type=Path, default=Path("ribo_out"))
+    add_output(p, "--out", what="folder", noun="ribosome folder", type=Path,
+               default=Path("ribo_out"))
     p.add_argument("--log-every", type=int, default=200)
     p.set_defaults(func=cmd_train)
     p = ribo.add_parser("stats", help="genotype-phenotype map shares of the shipped RiboAE")

@@ -383,3 +383,171 @@ def test_interpreter_configuration_errors_are_config_errors() -> None:
         interpret(OK, image_shape=(0, 8, 1))
     with pytest.raises(ConfigError, match="param_cap must be >= 1"):
         interpret(OK, param_cap=0)
+
+
+# ---- three defect classes, covered for every command and kind (generated, not hand lists) ----
+# (1) a command line that does not parse; (2) an output path the command cannot use; (3) a model
+# larger than the machine. Commands come from walking the parser, kinds from the registry: a new
+# command or kind is covered without editing this file.
+from neurosoup.chemistry import memory  # noqa: E402
+from neurosoup.chemistry.model_kinds import get_kind  # noqa: E402
+from neurosoup.scenarios import list_scenarios  # noqa: E402
+from neurosoup.scenarios.cli import build_parser  # noqa: E402
+from neurosoup.scenarios.cli_common import iter_commands, outputs_of  # noqa: E402
+
+COMMANDS = {" ".join(names): sub for names, sub in iter_commands(build_parser())}
+
+
+def _value(action) -> str:
+    """A value this option accepts (what the check under test never gets to read)."""
+    if action.choices:
+        return str(next(iter(action.choices)))
+    return "1" if action.type in (int, float) else "x"
+
+
+def _minimal(command: str) -> list[str]:
+    """The command with its required arguments filled: it parses."""
+    argv = command.split()
+    for a in COMMANDS[command]._actions:
+        if not a.option_strings:
+            argv.append(_value(a))
+        elif a.required:
+            argv += [a.option_strings[0], _value(a)]
+    return argv
+
+
+def _one_line(capsys, argv: list[str]) -> str:
+    capsys.readouterr()
+    rc = main(argv)
+    out, err = capsys.readouterr()
+    assert rc == 2, (rc, out, err)
+    assert err.startswith("error: ") and err.count("\n") == 1, err
+    assert "usage:" not in out + err and "Traceback" not in out + err
+    return err
+
+
+ARGV_CASES = []
+for _cmd, _sub in COMMANDS.items():
+    ARGV_CASES.append((_cmd, [*_minimal(_cmd), "--no-such-option"], "unrecognized arguments"))
+    if any(a.required for a in _sub._actions):
+        ARGV_CASES.append((_cmd, _cmd.split(), "the following arguments are required"))
+    for _a in _sub._actions:
+        if _a.option_strings and _a.type in (int, float):
+            ARGV_CASES.append((_cmd, [*_minimal(_cmd), _a.option_strings[0], "abc"],
+                               f"invalid {_a.type.__name__} value: 'abc'"))  # fmt: skip
+        if _a.option_strings and _a.choices:
+            ARGV_CASES.append((_cmd, [*_minimal(_cmd), _a.option_strings[0], "bogus"],
+                               "invalid choice: 'bogus'"))  # fmt: skip
+
+
+@pytest.mark.parametrize(("command", "argv", "what"), ARGV_CASES,
+                         ids=[" ".join(c[1]) for c in ARGV_CASES])  # fmt: skip
+def test_command_line_error_is_one_line(capsys, command, argv, what) -> None:
+    err = _one_line(capsys, argv)
+    assert what in err and err.rstrip().endswith(f"see 'neurosoup {command} --help'"), err
+
+
+def test_unknown_command_says_what_it_resembles(capsys) -> None:
+    err = _one_line(capsys, ["rnu", "soup/journal-v1"])
+    assert "did you mean 'run'?" in err and err.rstrip().endswith("see 'neurosoup --help'")
+
+
+#: options that name something a command writes must be declared with ``add_output``
+OUTPUT_NAMES = {"out", "csv", "output", "dir", "folder"}
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_every_output_option_is_checked(command) -> None:
+    declared = {o.dest for o in outputs_of(COMMANDS[command])}
+    named = {a.dest for a in COMMANDS[command]._actions if a.dest in OUTPUT_NAMES}
+    assert named <= declared, f"declare {named - declared} with cli_common.add_output"
+    if any(o.what == "file" for o in outputs_of(COMMANDS[command])):
+        assert "overwrite" in {a.dest for a in COMMANDS[command]._actions}, "offer --overwrite"
+
+
+def _unwritable() -> Path:
+    """A folder this process cannot write (root included: /sys is not writable)."""
+    try:
+        (Path("/sys") / "neurosoup-probe").write_bytes(b"")
+    except OSError:
+        return Path("/sys")
+    pytest.fail("/sys is writable here: no unwritable folder to test with")
+
+
+#: bad output paths: (how, what is expected there) → (path under the test folder, message)
+OUTPUT_CASES = {
+    ("folder-for-file", "file"): ("adir", "is a folder, but a"),
+    ("existing-file", "file"): ("afile", "refusing to overwrite existing"),
+    ("file-for-folder", "folder"): ("afile", "is a file, but a"),
+}
+OUT_CASES = [(cmd, o.option, o.what, how)
+             for cmd, sub in COMMANDS.items() for o in outputs_of(sub)
+             for how in ("folder-for-file", "existing-file", "file-for-folder", "file-parent",
+                         "unwritable")
+             if (how, o.what) in OUTPUT_CASES or how in ("file-parent", "unwritable")]  # fmt: skip
+
+
+@pytest.mark.parametrize(("command", "option", "what", "how"), OUT_CASES,
+                         ids=[f"{c[0]} {c[1]} {c[3]}" for c in OUT_CASES])  # fmt: skip
+def test_bad_output_path(capsys, tmp_path, command, option, what, how) -> None:
+    (tmp_path / "adir").mkdir()
+    (tmp_path / "afile").write_text("x")
+    if how == "file-parent":
+        path, message = tmp_path / "afile" / "sub" / "x", "afile is a file, not a folder"
+    elif how == "unwritable":
+        path, message = _unwritable() / "neurosoup" / "x", "Permission denied"
+    else:
+        name, message = OUTPUT_CASES[(how, what)]
+        path = tmp_path / name
+    argv = _minimal(command)
+    if option in argv:
+        argv[argv.index(option) + 1] = str(path)
+    else:
+        argv += [option, str(path)]
+    before = _state(tmp_path)
+    err = _one_line(capsys, argv)
+    assert message in err and option in err and str(path) in err, err
+    assert _state(tmp_path) == before, "a refused output left something behind"
+
+
+#: one registered scenario per kind (the first), and a size no machine here has, per kind
+KIND_SCENARIO = {}
+for _sc in list_scenarios():
+    KIND_SCENARIO.setdefault(_sc.kind, _sc.id)
+HUGE = {
+    "soup": [S, "--set", "n_particles=100000000000"],
+    "organism": [OR, "--set", "layer_sizes=[2,1000000,1000000,1]"],
+    "quine": [Q, "--set", "hidden=1000000"],
+    "evolution": [E, "--set", "population=100000000000"],
+}
+
+
+@pytest.mark.parametrize("kind", sorted(KIND_SCENARIO))
+def test_every_kind_estimates_its_memory(kind) -> None:
+    sc = next(s for s in list_scenarios() if s.id == KIND_SCENARIO[kind])
+    need, settings = get_kind(kind).model.memory_need(sc.resolve())
+    assert need > 0 and settings, f"kind {kind} must override memory_need"
+
+
+@pytest.mark.parametrize("kind", sorted(KIND_SCENARIO))
+def test_a_model_larger_than_the_machine_is_refused(capsys, tmp_path, monkeypatch, kind) -> None:
+    """Every kind, its registered size, on a machine with 1 kB free: refused before allocating."""
+    monkeypatch.setattr(memory, "available_bytes", lambda device: (1000, "available RAM"))
+    new = tmp_path / "new.h5"
+    err = _one_line(capsys, ["run", KIND_SCENARIO[kind], "--out", str(new), "--quiet"])
+    assert f"this {kind} model needs about" in err and "1 kB is available RAM" in err, err
+    assert "lower " in err and not new.exists()
+
+
+@pytest.mark.parametrize("kind", sorted(HUGE))
+def test_a_huge_setting_is_refused_with_the_real_memory(capsys, tmp_path, kind) -> None:
+    new = tmp_path / "new.h5"
+    err = _one_line(capsys, ["run", *HUGE[kind], "--out", str(new)])
+    assert "needs about" in err and "is available RAM" in err and not new.exists(), err
+
+
+def test_memory_of_a_cuda_device_is_its_free_memory(monkeypatch) -> None:
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device: (123_000, 456_000))
+    assert memory.available_bytes(torch.device("cuda:0")) == (123_000, "free on cuda:0")
+    with pytest.raises(ConfigError, match=r"needs about 1 MB of memory, but 123 kB is free on "):
+        memory.check_memory("soup", 10**6, "n_particles", torch.device("cuda:0"))

@@ -31,7 +31,7 @@ def test_out_under_a_file_is_refused_before_work_even_as_root(tmp_path, capsys) 
 
 def test_out_that_is_a_directory_is_refused(tmp_path, capsys) -> None:
     err = _one_line_exit_2([*RUN, "--out", str(tmp_path)], capsys)
-    assert "is a directory" in err
+    assert "is a folder" in err
 
 
 def test_a_file_another_run_is_writing_is_refused(tmp_path, capsys) -> None:
