@@ -7,8 +7,12 @@ resolved parameters); ``Soup.step()`` runs them in order. User rules (``chemistr
 register ``Operator`` objects in ``RULES``; they get codes from ``RULE_CODE_BASE`` on in the
 order the schedule lists them, so built-ins can be added without renumbering anything.
 
-Adding a built-in: write its kernel (``operators.py``), one ``Operator(...)`` below, and its
-per-particle twin in ``tests/reference/soup.py`` (``docs/extending.md``).
+Adding a built-in touches four places: its kernel (``operators.py``), one ``Operator(...)``
+below (with its ``run`` function), its per-particle twin ``ref_<name>`` in
+``tests/reference/soup.py`` and a case in ``tests/chemistry/test_operators.py``; the tests
+over the catalogue require the last two, and ``check_catalogue`` refuses a duplicate name,
+code or rank at import. The operator table in ``docs/runfile.md`` is generated
+(``python -m neurosoup.chemistry.catalogue_docs``).
 
 A soup holds particles of one kind (``ParticleSpec.kind``: weightwise, aggregating,
 recurrent). Every operator that applies one particle to another works for all three (the
@@ -126,6 +130,7 @@ class Operator:
         doc: one line for ``docs/extending.md`` and error messages.
         digest: source digest of a user rule (recorded; resume refuses a changed rule).
         kinds: the particle kinds it runs on (None: every kind, ``particles.PARTICLE_KINDS``).
+        writes_events: whether it writes ``/events`` rows (training operators do not).
     """
 
     name: str
@@ -139,6 +144,7 @@ class Operator:
     doc: str = ""
     digest: str | None = None
     kinds: tuple[str, ...] | None = None
+    writes_events: bool = True
 
     def check_particle(self, spec: ParticleSpec) -> None:
         """Raise a one-line ``ConfigError`` when this operator cannot act on ``spec``'s kind."""
@@ -293,9 +299,44 @@ def _observe_respawn(name: str, outcome: Outcome | None, soup: Any) -> dict[str,
     }
 
 
-BUILT_INS: dict[str, Operator] = {
-    op.name: op
-    for op in (
+def check_catalogue(operators: tuple[Operator, ...]) -> dict[str, Operator]:
+    """The built-ins by name, after checking what the catalogue promises (else ``ConfigError``).
+
+    Names, ``/events`` codes and ranks are unique; codes lie in [0, ``RULE_CODE_BASE``) (the
+    int8 column; rules number from ``RULE_CODE_BASE``) and ranks differ from ``RULE_RANK``.
+    Run at import: a duplicate code would label one operator's events as another's.
+    """
+    names = [op.name for op in operators]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ConfigError(
+            f"operator catalogue: the name `{twice[0]}` is given to two built-ins; rename one"
+        )
+    seen: dict[tuple[str, Any], str] = {}
+    for op in operators:
+        if not isinstance(op.code, int) or not 0 <= op.code < RULE_CODE_BASE:
+            raise ConfigError(
+                f"operator catalogue: built-in `{op.name}` has code {op.code!r}; built-in codes "
+                f"are ints in [0, {RULE_CODE_BASE}) (rules number from {RULE_CODE_BASE})"
+            )
+        if op.rank == RULE_RANK:
+            raise ConfigError(
+                f"operator catalogue: built-in `{op.name}` has rank {RULE_RANK}, the rank of "
+                "user rules; give it a rank of its own"
+            )
+        for what, value in (("code", op.code), ("rank", op.rank)):
+            other = seen.setdefault((what, value), op.name)
+            if other != op.name:
+                free = max(getattr(o, what) for o in operators) + (1 if what == "code" else 5)
+                raise ConfigError(
+                    f"operator catalogue: {what} {value!r} is given to both `{other}` and "
+                    f"`{op.name}`; each built-in needs its own {what} (e.g. {free})"
+                )
+    return {op.name: op for op in operators}
+
+
+BUILT_INS: dict[str, Operator] = check_catalogue(
+    (
         Operator("attack", 0, 10, (rate(), pairing("single")), _attack,
                  doc="w_B ← A◁B for every pair; one uniform winner per target"),
         Operator("apply_to_other", 1, 20, (rate(), pairing("per_actor")), _apply_to_other,
@@ -330,7 +371,7 @@ BUILT_INS: dict[str, Operator] = {
         Operator(
             "self_train", 7, 80, (Param("steps", 20, _int_at_least(0), "steps or passes"),),
             _self_train, observable_names=lambda n: (), observe=lambda n, o, s: {},
-            enabled=lambda p: p["steps"] > 0,
+            enabled=lambda p: p["steps"] > 0, writes_events=False,
             doc="steps self-train steps (or passes) of every living particle",
         ),
         Operator(
@@ -356,12 +397,12 @@ BUILT_INS: dict[str, Operator] = {
             "second_order_train", 9, 85,
             (Param("steps", 20, _int_at_least(0), "full-batch steps"),),
             _second_order_train, observable_names=lambda n: (), observe=lambda n, o, s: {},
-            enabled=lambda p: p["steps"] > 0, kinds=("weightwise",),
+            enabled=lambda p: p["steps"] > 0, kinds=("weightwise",), writes_events=False,
             doc="steps full-batch steps toward a 2-cycle, MSE(f(w), −w) + MSE(f(f(w)), w), "
                 "of every living particle (any train_mode; non-finite particles stop)",
         ),
     )
-}  # fmt: skip
+)  # fmt: skip
 #: registered user rules (``chemistry.rules``), name → Operator
 RULES: dict[str, Operator] = {}
 #: legacy flat keys that do not follow ``<operator>_<parameter>``
@@ -414,6 +455,7 @@ __all__ = [
     "Outcome",
     "Param",
     "Tick",
+    "check_catalogue",
     "count_actions",
     "legacy_key",
     "legacy_keys",
