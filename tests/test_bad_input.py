@@ -453,7 +453,7 @@ def test_unknown_command_says_what_it_resembles(capsys) -> None:
 
 
 #: options that name something a command writes must be declared with ``add_output``
-OUTPUT_NAMES = {"out", "csv", "output", "dir", "folder"}
+OUTPUT_NAMES = {"out", "csv", "output", "dir", "folder", "animate"}
 
 
 @pytest.mark.parametrize("command", list(COMMANDS))

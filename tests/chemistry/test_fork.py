@@ -126,6 +126,9 @@ def test_fork_refuses_bad_input_in_one_line(tmp_path, capsys) -> None:
     err = _one_line(["fork", str(parent), "--at", "3", "--set", "noequals", "--out", out], capsys)
     assert "--set expects key=value" in err
     err = _one_line(["fork", str(parent), "--at", "3", "--out", str(parent)], capsys)
+    assert "refusing to overwrite existing run file" in err  # every command's output check
+    err = _one_line(["fork", str(parent), "--at", "3", "--out", str(parent), "--overwrite"],
+                    capsys)  # fmt: skip
     assert "is the parent file" in err
     assert not (tmp_path / "f.h5").exists()
     assert main(["fork", str(parent), "--at", "3", "--out", out, "--quiet",
