@@ -20,6 +20,8 @@ from tests.reference.soup import REF_OPERATORS
 
 ROOT = Path(__file__).resolve().parents[2]
 OPS = tuple(catalogue.BUILT_INS.values())
+FREE_CODE = max(op.code for op in OPS) + 1
+FREE_RANK = max(op.rank for op in OPS) + 1
 
 
 @pytest.mark.parametrize("name", sorted(catalogue.BUILT_INS))
@@ -40,11 +42,14 @@ def test_every_built_in_has_a_test_case(name: str) -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"name": "zap", "code": 8, "rank": 95}, "code 8 is given to both `mutate` and `zap`"),
-        ({"name": "zap", "code": 10, "rank": 75}, "rank 75 is given to both `mutate` and `zap`"),
-        ({"code": 10, "rank": 95}, "the name `attack` is given to two built-ins"),
-        ({"name": "zap", "code": 100, "rank": 95}, "built-in codes are ints in [0, 100)"),
-        ({"name": "zap", "code": 10, "rank": catalogue.RULE_RANK}, "the rank of user rules"),
+        ({"name": "zap", "code": 8, "rank": FREE_RANK},
+         "code 8 is given to both `mutate` and `zap`"),
+        ({"name": "zap", "code": FREE_CODE, "rank": 75},
+         "rank 75 is given to both `mutate` and `zap`"),
+        ({"code": FREE_CODE, "rank": FREE_RANK}, "the name `attack` is given to two built-ins"),
+        ({"name": "zap", "code": 100, "rank": FREE_RANK}, "built-in codes are ints in [0, 100)"),
+        ({"name": "zap", "code": FREE_CODE, "rank": catalogue.RULE_RANK},
+         "the rank of user rules"),
     ],
 )
 def test_a_duplicate_or_out_of_range_entry_is_refused(change, message) -> None:

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from neurosoup.chemistry.catalogue import BUILT_INS
-from tests.reference.growth import ref_grow  # noqa: F401 - grow's twin, found by name below
+from tests.reference.growth import ref_grow  # noqa: F401 - grow's twin, found by name
 from tests.reference.particle_kinds import ref_aggregate, ref_kind_apply, ref_particle
 from tests.reference.particles import RefParticle
 from tests.reference.particles import ref_apply as ref_apply_weightwise
@@ -341,8 +341,9 @@ def _ref_rule(rule):
     return run
 
 
-from neurosoup.chemistry.catalogue import BUILT_INS
-from tests.reference.growth import ref_grow  # noqa: F401 - grow's twin, found by name below
+#: the twin of every built-in operator, by catalogue name: the function ``ref_<name>`` here
+#: (defined or imported; ``tests/chemistry/test_catalogue.py`` requires one for every built-in)
+REF_OPERATORS = {name: globals()[f"ref_{name}"] for name in BUILT_INS if f"ref_{name}" in globals()}
 
 
 def ref_step(store, cfg, gen, tick: int, bonds: set, rules=(), positions=None):
