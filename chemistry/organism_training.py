@@ -93,6 +93,9 @@ class OrganismConfig:
         data_dir: folder of the Fashion-MNIST IDX files.
         dtype: ``float32`` or ``float64``.
         steps: planned epochs; snapshot_every, checkpoint_every: for the run machinery.
+        init_weights: the particles' starting weights [n_particles][P] (None: fresh init;
+            ``neurosoup harvest`` sets them from a soup-grown organism).
+        source: where ``init_weights`` came from (soup file, step, organism, uids; JSON).
     """
 
     task: str = "digits"
@@ -118,6 +121,8 @@ class OrganismConfig:
     steps: int = 100
     snapshot_every: int = 3
     checkpoint_every: int = 10
+    init_weights: tuple[tuple[float, ...], ...] | None = None
+    source: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.layer_sizes, list):
@@ -159,6 +164,10 @@ class OrganismConfig:
             raise ConfigError(f"layer_sizes must list >= 2 sizes, got {self.layer_sizes!r}")
         for n in self.layer_sizes:
             _int("every layer size", n, 1)
+        if self.init_weights is not None:
+            object.__setattr__(self, "init_weights", _check_init(self))
+        if self.source is not None and not isinstance(self.source, dict):
+            raise ConfigError(f"source must be a table (soup file, step, …), got {self.source!r}")
         n_in, n_out = self.io_sizes
         if self.layer_sizes[0] != n_in or self.layer_sizes[-1] != n_out:
             raise ConfigError(
@@ -189,6 +198,11 @@ class OrganismConfig:
         """JSON-ready dict (``layer_sizes`` as a list)."""
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         out["layer_sizes"] = list(self.layer_sizes)
+        for key in ("init_weights", "source"):  # absent unless set: older specs stay identical
+            if out[key] is None:
+                del out[key]
+        if self.init_weights is not None:
+            out["init_weights"] = [list(row) for row in self.init_weights]
         return out
 
     def to_json(self) -> str:
@@ -224,6 +238,26 @@ class OrganismConfig:
 
 
 CONFIG_KEYS = tuple(f.name for f in dataclasses.fields(OrganismConfig))
+
+
+def _check_init(config: OrganismConfig) -> tuple[tuple[float, ...], ...]:
+    """``init_weights`` as a tuple of rows, checked: one row of P finite numbers per particle."""
+    sizes = config.layer_sizes
+    n = sum(a * b for a, b in itertools.pairwise(sizes))
+    p = ParticleSpec(5, config.hidden, 1).n_weights
+    rows = config.init_weights
+    ok = isinstance(rows, list | tuple) and len(rows) == n and all(
+        isinstance(r, list | tuple) and len(r) == p and all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in r)
+        for r in rows
+    )
+    if not ok:
+        raise ConfigError(
+            f"init_weights must hold {n} rows of {p} finite numbers (one per particle of a "
+            f"{'-'.join(map(str, sizes))} ON with hidden {config.hidden}); harvest them with "
+            "`neurosoup harvest`"
+        )
+    return tuple(tuple(float(v) for v in r) for r in rows)
 
 
 def _choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
@@ -336,6 +370,9 @@ class OrganismTraining(ModelBase):
             dtype=self.dtype,
             device=dev,
         )
+        if config.init_weights is not None:  # drawn init replaced: later draws stay the same
+            self.network.set_weights(torch.tensor(config.init_weights, dtype=self.dtype,
+                                                  device=dev))  # fmt: skip
         self.spec = self.network.spec
         self.task_buf: Tensor | None = None
         self.st_on = config.train_first is None

@@ -1,4 +1,4 @@
-"""The ``fork`` and ``compare`` sub-commands of the ``neurosoup`` CLI.
+"""The ``fork``, ``compare`` and ``harvest`` sub-commands of the ``neurosoup`` CLI.
 
 ``add_commands(sub)`` is called by ``cli.py``. Handlers raise ``NeurosoupError`` for user
 mistakes; the CLI prints one line ``error: …`` and exits with 2.
@@ -94,6 +94,26 @@ def _compare_args(p: argparse.ArgumentParser) -> None:
                help="write the figure (PNG) and the aligned table (CSV) here")
 
 
+def _harvest(args: argparse.Namespace) -> int:
+    from .harvest import harvest
+
+    paths = harvest(args.file, args.at, args.out, largest=args.largest, seed=args.seed)
+    for p in paths:
+        print(f"{p}  (train it: neurosoup run {p} --out {p.with_suffix('.h5')})")
+    return 0
+
+
+def _harvest_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", help="a soup run file with the grow operator")
+    p.add_argument("--at", type=int, required=True, metavar="STEP",
+                   help="a tick with a stored checkpoint")
+    p.add_argument("--largest", type=int, default=1, metavar="K",
+                   help="harvest the K largest organisms (default 1)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the fresh init of positions an organism never filled")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for the TOML run specs")
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Register ``fork`` (and ``compare``) on the CLI's sub-parser set."""
     p = sub.add_parser("fork", help="start a new run from a run file's checkpoint at a step")
@@ -102,6 +122,9 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p = sub.add_parser("compare", help="observables of several runs of one kind: figure + table")
     _compare_args(p)
     p.set_defaults(func=_compare)
+    p = sub.add_parser("harvest", help="grown organisms of a soup → organism run specs (TOML)")
+    _harvest_args(p)
+    p.set_defaults(func=_harvest)
 
 
 __all__ = ["add_commands"]

@@ -28,6 +28,7 @@ from neurosoup.particles import OrganismType
 from neurosoup.particles.datasets import FASHION_MNIST_DIR, FASHION_MNIST_FILES
 
 from .common import Result, mean_sd, seeds_label
+from .growth_rows import row_growth
 
 #: row → (scenario, (seeds, epochs) at small scale, (seeds, epochs) at paper scale)
 PLAN = {
@@ -381,6 +382,7 @@ ORGANISM_ROWS: dict[str, Callable[[str, int, Path], list[Result]]] = {
     "addition": row_addition,
     "digits": row_digits,
     "fashion_mnist": row_fashion_mnist,
+    "growth": row_growth,  # beyond the papers: soup-grown vs random ONs (docs/growth.md)
 }
 
 __all__ = ["ORGANISM_ROWS", "PLAN", "fashion_available"]

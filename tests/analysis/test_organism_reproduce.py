@@ -18,7 +18,8 @@ def test_reproduce_organism_small(tmp_path, capsys) -> None:
     table = pd.read_csv(tmp_path / "reproduce_organism.csv")
     assert list(table.columns) == ["row", "experiment", "measure", "ours", "reference", "source",
                                    "scale", "seeds", "seconds"]  # fmt: skip
-    assert set(table["row"]) == {"addition", "digits"}  # Fashion-MNIST: paper scale only
+    # Fashion-MNIST: paper scale only; growth: beyond the papers (tests/scenarios/test_harvest.py)
+    assert set(table["row"]) == {"addition", "digits", "growth"}
     assert table["scale"].str.contains("epochs").all() and table["seeds"].notna().all()
     assert (table["seconds"] >= 0).all() and table["reference"].notna().all()
     md = (tmp_path / "reproduce_organism.md").read_text()
