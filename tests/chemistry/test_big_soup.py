@@ -149,9 +149,9 @@ def _big_run(path, n: int, frames: int) -> Soup:
 def test_snapshots_of_a_big_soup_are_chunked_per_frame_and_read_frame_by_frame(
     tmp_path, monkeypatch
 ):
-    from neurosoup.chemistry import recorder
+    from neurosoup.chemistry import run_blocks
 
-    monkeypatch.setattr(recorder, "_CHUNK_BYTES", 64 << 10)  # split frames above 64 kB here
+    monkeypatch.setattr(run_blocks, "_CHUNK_BYTES", 64 << 10)  # split frames above 64 kB here
     n, frames = 6000, 5
     path = tmp_path / "big.h5"
     soup = _big_run(path, n, frames)
