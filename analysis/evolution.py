@@ -1,12 +1,15 @@
 """Analyses of SeRANN evolution run files (``kind = "evolution"``, ``science/serann.md``).
 
 Everything is read from ``/population`` (one row per individual and generation: id, parent id,
-packed genotype, α, alive, fertility, offspring, mutations) and ``/architectures``. An
-individual's fitness is W = its fertility (0 for a dead program), so a generation's mean fitness
-is survival × mean fertility. Analyses (``neurosoup analyse FILE NAME``):
+packed genotype, α, alive, fertility, viability, fitness, offspring, mutations, site errors) and
+``/architectures``. An individual's fitness is the paper's W = V·F (V: the viable share of the
+copies it made; F: fertility; 0 for a dead program); on files that predate V, W is fertility and
+the tables say so. ``fitness="fertility"`` (``--fitness fertility``) keeps W = fertility on any
+file, labelled as such (table ``attrs["fitness"]`` and the notes). Analyses
+(``neurosoup analyse FILE NAME``):
 
-* ``adaptation`` (the default) — per generation: mean fitness, fertility, survival, mutation
-  rate (mean mutations of the offspring this generation made), α, mutational robustness
+* ``adaptation`` (the default) — per generation: mean fitness, viability, fertility, survival,
+  mutation rate (mean mutations of the offspring this generation made), α, mutational robustness
   1 − mean |W_child − W_parent| over the mutant children of this generation, each with a rolling
   mean (``--window``);
 * ``alleles`` — per site whose derived allele ever reaches ``--min-freq``: first seen, peak,
@@ -19,7 +22,8 @@ is survival × mean fertility. Analyses (``neurosoup analyse FILE NAME``):
   belong to their nearest clone ancestor); ``interference`` — generations where two or more
   beneficial clones not on one line of descent are above the threshold at once;
 * ``dfe`` — the distribution of fitness effects of new mutations per period (``--periods``):
-  lethal (dead program) / deleterious / neutral / beneficial shares of mutant offspring, by
+  lethal (W = 0: a dead program, or no viable copy) / deleterious / neutral / beneficial shares
+  of mutant offspring, by
   W_child / W_parent − 1 against ``neutral``; ``mutations`` — one row per mutant offspring;
 * ``lineage`` — without ``--id``: the ancestry of the final population (ancestors per
   generation, most recent common ancestor); with ``--id N``: N and its parent and grandparent
@@ -83,16 +87,22 @@ CLASSES = ("lethal", "deleterious", "neutral", "beneficial")
 
 
 # ---- adaptation ---------------------------------------------------------------------------
-def adaptation(run: Run | Population, window: int | None = None) -> pd.DataFrame:
-    """Per generation: fitness, fertility, survival, mutation rate, α, robustness (+ rolling).
+def adaptation(run: Run | Population, window: int | None = None,
+               fitness: str = "paper") -> pd.DataFrame:  # fmt: skip
+    """Per generation: fitness, viability, fertility, survival, mutation rate, α, robustness.
 
+    ``mean_fitness`` is the mean of W (``fitness``: the paper's V·F or fertility);
+    ``mean_viability`` the mean V of the living (NaN on files that predate V);
+    ``mean_fertility`` the mean F of the living.
     ``mutation_rate`` of generation g is the mean number of mutations of the offspring g made
     (the rows of g + 1; for the last generation the stored observable when there is one).
-    ``robustness`` = 1 − mean |W_child − W_parent| over g's mutant offspring. ``window``: the
-    rolling-mean width (default: a tenth of the generations, at least 1).
+    ``robustness`` = 1 − mean |W_child − W_parent| over g's mutant offspring (Eq 5). ``window``:
+    the rolling-mean width (default: a tenth of the generations, at least 1). Each column has
+    its rolling mean (``<col>_rolling``).
     """
-    pop = as_population(run)
+    pop = as_population(run, fitness)
     f = pop.frame
+    fert, viab = f["fertility_w"].to_numpy(), f["viability"].to_numpy(float)
     gens = pop.generations
     gen = f["generation"].to_numpy()
     w, alive = f["fitness"].to_numpy(), f["alive"].to_numpy()
@@ -109,7 +119,8 @@ def adaptation(run: Run | Population, window: int | None = None) -> pd.DataFrame
         rows.append({
             "generation": int(g), "n": int(here.sum()),
             "mean_fitness": w[here].mean(),
-            "mean_fertility": w[here & alive].mean() if (here & alive).any() else np.nan,
+            "mean_viability": _nanmean(viab[here & alive]),
+            "mean_fertility": fert[here & alive].mean() if (here & alive).any() else np.nan,
             "survival": alive[here].mean(),
             "mutation_rate": nmut[kids].mean() if kids.any() else np.nan,
             "mean_alpha": np.nanmean(alpha[here & alive]) if (here & alive).any() else np.nan,
@@ -127,40 +138,57 @@ def adaptation(run: Run | Population, window: int | None = None) -> pd.DataFrame
     window = window if window is not None else max(1, len(table) // 10)
     if window < 1:
         raise ConfigError(f"window must be >= 1 generation, got {window}")
-    for col in ("mean_fitness", "mean_fertility", "survival", "mutation_rate", "mean_alpha",
-                "robustness"):  # fmt: skip
+    for col in ("mean_fitness", "mean_viability", "mean_fertility", "survival", "mutation_rate",
+                "mean_alpha", "robustness"):  # fmt: skip
         table[f"{col}_rolling"] = table[col].rolling(window, min_periods=1).mean()
     table.attrs["window"] = window
+    _label(table, pop)
     return table
 
 
+def _nanmean(x: np.ndarray) -> float:
+    x = x[~np.isnan(x)]
+    return float(x.mean()) if len(x) else float("nan")
+
+
+def _label(table: pd.DataFrame, pop: Population) -> None:
+    """Name the fitness definition in ``attrs["fitness"]`` and the first note."""
+    table.attrs["fitness"] = pop.fitness_label
+    table.attrs["notes"] = [f"fitness: {pop.fitness_label}", *table.attrs.get("notes", [])]
+
+
 # ---- distribution of fitness effects ----------------------------------------------------------
-def mutations(run: Run | Population, neutral: float = 0.05) -> pd.DataFrame:
+def mutations(run: Run | Population, neutral: float = 0.05,
+              fitness: str = "paper") -> pd.DataFrame:  # fmt: skip
     """One row per mutant offspring: its and its parent's fitness, s = W/W_parent − 1, class.
 
-    Classes: ``lethal`` (the child's program is dead), then by s: ``deleterious`` (s < −neutral),
-    ``neutral`` (|s| ≤ neutral), ``beneficial`` (s > neutral).
+    Classes: ``lethal`` (W_child = 0: a dead program, or under W = V·F a living one none of
+    whose copies lives), then by s: ``deleterious`` (s < −neutral), ``neutral`` (|s| ≤
+    neutral), ``beneficial`` (s > neutral). ``alive``: the child's own program is valid.
     """
     if not neutral >= 0:
         raise ConfigError(f"neutral must be >= 0, got {neutral}")
-    pop = as_population(run)
+    pop = as_population(run, fitness)
     f = pop.frame
     rows = np.flatnonzero((pop.parent_row >= 0) & (f["n_mutations"].to_numpy() > 0))
     w = f["fitness"].to_numpy()
     wp, wc = w[pop.parent_row[rows]], w[rows]
     s = np.where(wp > 0, wc / np.where(wp > 0, wp, 1.0) - 1.0, np.nan)
     alive = f["alive"].to_numpy()[rows]
-    cls = np.where(~alive, "lethal", np.where(s < -neutral, "deleterious",
+    cls = np.where(~alive | (wc == 0), "lethal", np.where(s < -neutral, "deleterious",
                    np.where(s > neutral, "beneficial", "neutral")))  # fmt: skip
-    return pd.DataFrame({
+    table = pd.DataFrame({
         "generation": f["generation"].to_numpy()[rows], "id": f["id"].to_numpy()[rows],
         "parent_id": f["parent_id"].to_numpy()[rows],
         "n_mutations": f["n_mutations"].to_numpy()[rows], "w_parent": wp, "w_child": wc,
-        "s": s, "class": cls,
+        "s": s, "class": cls, "alive": alive,
     })  # fmt: skip
+    _label(table, pop)
+    return table
 
 
-def dfe(run: Run | Population, periods: int = 4, neutral: float = 0.05) -> pd.DataFrame:
+def dfe(run: Run | Population, periods: int = 4, neutral: float = 0.05,
+        fitness: str = "paper") -> pd.DataFrame:  # fmt: skip
     """Shares of lethal / deleterious / neutral / beneficial mutant offspring per period.
 
     The offspring generations are cut into ``periods`` near-equal consecutive spans. Also the
@@ -169,7 +197,7 @@ def dfe(run: Run | Population, periods: int = 4, neutral: float = 0.05) -> pd.Da
     """
     if not (isinstance(periods, int) and periods >= 1):
         raise ConfigError(f"periods must be an int >= 1, got {periods!r}")
-    pop = as_population(run)
+    pop = as_population(run, fitness)
     m = mutations(pop, neutral)
     gens = pop.generations[1:] if len(pop.generations) > 1 else pop.generations
     spans = [s for s in np.array_split(gens, min(periods, max(len(gens), 1))) if len(s)]
@@ -191,27 +219,30 @@ def dfe(run: Run | Population, periods: int = 4, neutral: float = 0.05) -> pd.Da
         f"{len(m)} mutant offspring; neutral band |s| <= {neutral:g} "
         "(one training per individual: s includes developmental noise)"
     ]
+    _label(table, pop)
     return table
 
 
-def dfe_by_generation(run: Run | Population, neutral: float = 0.05) -> pd.DataFrame:
+def dfe_by_generation(run: Run | Population, neutral: float = 0.05,
+                      fitness: str = "paper") -> pd.DataFrame:  # fmt: skip
     """The DFE class shares per offspring generation (the lethal and neutral shares over time)."""
-    pop = as_population(run)
+    pop = as_population(run, fitness)
     m = mutations(pop, neutral)
     table = pd.crosstab(m["generation"], m["class"], normalize="index")
     table = table.reindex(columns=list(CLASSES), fill_value=0.0)
     table["n_mutants"] = m["generation"].value_counts().sort_index()
     table.index.name = "generation"
+    _label(table, pop)
     return table
 
 
 # ---- figures ------------------------------------------------------------------------------
 def evolution_figures(run: Run, *, min_freq: float = 0.1, threshold: float = 0.1,
-                      **_: int) -> Figures:  # fmt: skip
+                      fitness: str = "paper", **_: int) -> Figures:  # fmt: skip
     """Every figure that fits an evolution run (PNG + CSV via ``neurosoup plot``)."""
-    pop = population(run)
+    pop = as_population(run, fitness)
     out: Figures = {}
-    ad = adaptation(run)
+    ad = adaptation(pop)
     out["adaptation"] = (partial(eplots.adaptation_figure, ad), ad)
     out["fitness_vs_mutation"] = (partial(eplots.fitness_vs_mutation_figure, ad), ad)
     freq = allele_frequencies(pop)

@@ -263,23 +263,31 @@ def muller(run: Run | Population, threshold: float = 0.1) -> pd.DataFrame:
     return table
 
 
-def clones(run: Run | Population, threshold: float = 0.1) -> pd.DataFrame:
-    """The clone tree: one row per clone (parent, genotype, origin, shares, fitness, rank)."""
-    pop = as_population(run)
+def clones(run: Run | Population, threshold: float = 0.1,
+           fitness: str = "paper") -> pd.DataFrame:  # fmt: skip
+    """The clone tree: one row per clone (parent, genotype, origin, shares, fitness, rank).
+
+    A clone's fitness is the mean W of its members (``fitness``: the paper's V·F or fertility).
+    """
+    pop = as_population(run, fitness)
     cl = clone_assignment(pop, threshold)
+    cl.table.attrs["fitness"] = pop.fitness_label
     cl.table.attrs["notes"] = [
+        f"fitness: {pop.fitness_label}",
         f"{len(cl.table)} clones (genotypes reaching a share of "
-        f"{threshold:g}); Muller order {muller_order(cl.parent)}"
+        f"{threshold:g}); Muller order {muller_order(cl.parent)}",
     ]
     return cl.table
 
 
-def interference(run: Run | Population, threshold: float = 0.1) -> pd.DataFrame:
+def interference(run: Run | Population, threshold: float = 0.1,
+                 fitness: str = "paper") -> pd.DataFrame:  # fmt: skip
     """Per generation: beneficial clones above ``threshold`` (with descendants), interfering.
 
-    Clonal interference = two or more such clones at once, neither descending from the other.
+    Clonal interference = two or more such clones at once, neither descending from the other;
+    beneficial = a clone's mean W above its parent clone's (``fitness`` as in ``clones``).
     """
-    pop = as_population(run)
+    pop = as_population(run, fitness)
     cl = clone_assignment(pop, threshold)
     gen = pop.frame["generation"].to_numpy()
     good = [c for c in cl.table.index if cl.table.loc[c, "beneficial"]] if len(cl.table) else []
@@ -293,9 +301,11 @@ def interference(run: Run | Population, threshold: float = 0.1) -> pd.DataFrame:
                      "clones": " ".join(map(str, up))})  # fmt: skip
     table = pd.DataFrame(rows).set_index("generation")
     hits = table.index[table["interfering"]]
+    table.attrs["fitness"] = pop.fitness_label
     table.attrs["notes"] = [
+        f"fitness: {pop.fitness_label}",
         f"clonal interference in {len(hits)} of {len(table)} generations"
-        + (f" (first at generation {hits[0]})" if len(hits) else "")
+        + (f" (first at generation {hits[0]})" if len(hits) else ""),
     ]
     return table
 
@@ -361,8 +371,8 @@ def story(run: Run | Population, id: int, generations: int = 3,
         chain.append(int(pop.parent_row[chain[-1]]))
     chain = chain[::-1]
     out = f.iloc[chain][["generation", "id", "parent_id", "n_mutations", "alpha", "fertility",
-                         "accuracy", "copy_error", "alive", "n_offspring", "n_params",
-                         "arch"]].copy()  # fmt: skip
+                         "viability", "fitness", "accuracy", "copy_error", "alive",
+                         "n_offspring", "n_params", "arch"]].copy()  # fmt: skip
     out.insert(3, "genotype", to_hex(pop.bits[chain]))
     sites = []
     for r in chain:
@@ -378,7 +388,7 @@ def story(run: Run | Population, id: int, generations: int = 3,
             state = "alive" if f["alive"].iloc[r] else "dead program"
             notes.append(f"--- id {ids[r]} (generation {f['generation'].iloc[r]}, {state}, "
                          f"alpha {f['alpha'].iloc[r]:.4g}, fertility "
-                         f"{f['fitness'].iloc[r]:.4g}) ---")  # fmt: skip
+                         f"{f['fertility_w'].iloc[r]:.4g}, W {f['fitness'].iloc[r]:.4g}) ---")
             notes.extend(text.splitlines() or [text])
         out.attrs["notes"] = notes
     return out

@@ -13,6 +13,11 @@ from matplotlib.ticker import MaxNLocator
 
 from .plots import _figure
 
+
+def _fitness_label(table: pd.DataFrame) -> str:
+    """The fitness definition a table was computed with (its ``attrs["fitness"]``)."""
+    return str(table.attrs.get("fitness", "W"))
+
 #: tab20 without its two greys, so no clone looks like the grey background
 CLONE_COLORS = [c for i, c in enumerate(colormaps["tab20"].colors) if i not in (14, 15)]
 CLASS_COLORS = {"lethal": "#d62728", "deleterious": "#ff7f0e", "neutral": "#7f7f7f",
@@ -25,8 +30,9 @@ def adaptation_figure(table: pd.DataFrame) -> Figure:
     axes = fig.subplots(2, 2, sharex=True).ravel()
     g = table.index.to_numpy()
     panels = (
-        (axes[0], ("mean_fitness", "mean_fertility", "survival"), "value", "fitness = survival "
-         "× fertility"),
+        (axes[0], tuple(c for c in ("mean_fitness", "mean_viability", "mean_fertility",
+                                    "survival") if table[c].notna().any()),
+         "value", "mean fitness, viability, fertility, survival"),
         (axes[1], ("mutation_rate",), "mutations per replication", "mutation rate"),
         (axes[2], ("mean_alpha",), "α", "mean α (task weight)"),
         (axes[3], ("robustness",), "1 − mean |ΔW|", "mutational robustness"),
@@ -46,7 +52,8 @@ def adaptation_figure(table: pd.DataFrame) -> Figure:
     for ax in axes[2:]:
         ax.set_xlabel("generation")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    fig.suptitle(f"Adaptation (rolling mean over {table.attrs.get('window', 1)} generations)")
+    fig.suptitle(f"Adaptation (rolling mean over {table.attrs.get('window', 1)} generations)\n"
+                 f"{_fitness_label(table)}", fontsize=10)
     return fig
 
 
@@ -58,7 +65,8 @@ def fitness_vs_mutation_figure(table: pd.DataFrame) -> Figure:
                     cmap="viridis", s=18)  # fmt: skip
     fig.colorbar(sc, ax=ax, label="generation")
     ax.set(xlabel="mutation rate (mutations per replication)", ylabel="mean fitness",
-           title="Fitness vs mutation rate")  # fmt: skip
+           title=f"Fitness vs mutation rate\n{_fitness_label(table)}")  # fmt: skip
+    ax.title.set_fontsize(9)
     return fig
 
 
@@ -126,7 +134,9 @@ def dfe_figure(periods: pd.DataFrame, per_generation: pd.DataFrame) -> Figure:
         periods["first_generation"], periods["last_generation"], periods["n_mutants"],
         strict=True)])  # fmt: skip
     ax.set(ylabel="share of mutant offspring", ylim=(0, 1),
-           title="Distribution of fitness effects of new mutations by period")  # fmt: skip
+           title="Distribution of fitness effects of new mutations by period\n"
+                 f"{_fitness_label(periods)}")  # fmt: skip
+    ax.title.set_fontsize(9)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
     return fig
 
@@ -141,7 +151,8 @@ def dfe_time_figure(per_generation: pd.DataFrame) -> Figure:
         ax.plot(per_generation.index, per_generation[c].rolling(window, min_periods=1).mean(),
                 color=CLASS_COLORS[c], label=c)  # fmt: skip
     ax.set(xlabel="generation", ylabel="share of mutant offspring", ylim=(-0.02, 1.02),
-           title="Lethal and neutral shares over time")  # fmt: skip
+           title=f"Lethal and neutral shares over time\n{_fitness_label(per_generation)}")
+    ax.title.set_fontsize(9)
     ax.legend(fontsize=8)
     return fig
 

@@ -165,6 +165,10 @@ class Evolution(ModelBase):
         n_copies = cfg.first_copies if g == 0 else cfg.copies_factor * max(self.prev_max, 1)
         acc, cerr, copies = self._learn(irs, bits, ids, arch, n_copies)
         fert = np.where(alive, np.nan_to_num(acc) ** cfg.fertility_exponent, 0.0)
+        viab = self._viability(copies, alive)
+        fitness = np.where(alive, np.nan_to_num(viab) * fert, 0.0)
+        errors = (copies != bits.numpy()[:, None, :]).sum(1).astype(np.int32)
+        errors[~alive] = 0
         counts = wright_fisher(self.rng, fert)
         if not counts.any():
             self.stop_reason = (
@@ -182,17 +186,38 @@ class Evolution(ModelBase):
             "genotype": pack(bits), "alpha": alpha, "n_params": n_params.astype(np.int64),
             "arch": arch, "alive": alive, "fertility": fert, "accuracy": acc,
             "copy_error": cerr, "n_offspring": counts.astype(np.int64), "n_mutations": n_mut,
+            "viability": viab, "fitness": fitness, "site_errors": errors,
         }  # fmt: skip
         live = alive.any()
         self._obs = {
-            "mean_fitness": float(fert.mean()),
+            "mean_fitness": float(fitness.mean()),
             "mean_fertility": float(fert[alive].mean()) if live else float("nan"),
             "survival": float(alive.mean()),
             "mutation_rate": float(child_mut.mean()) if len(child_mut) else float("nan"),
             "mean_alpha": float(alpha[alive].mean()) if live else float("nan"),
             "n_architectures": float(len(set(arch[alive].tolist()))),
             "n_genotypes": float(len({bytes(r) for r in self._rows["genotype"]})),
+            "mean_viability": float(viab[alive].mean()) if live else float("nan"),
         }
+
+    def _viability(self, copies: np.ndarray, alive: np.ndarray) -> np.ndarray:
+        """V [N]: the share of each living adult's P copies that decode to a viable program.
+
+        copies: [N, P, 100] uint8 (every copy made, not only those drawn as offspring); the dead
+        made none (NaN). Each distinct copy is decoded and judged once per generation.
+        """
+        n, p, _ = copies.shape
+        v = np.full(n, np.nan)
+        rows = np.flatnonzero(alive)
+        if not len(rows) or not p:
+            return v
+        distinct, inverse = np.unique(copies[rows].reshape(-1, N_BITS), axis=0,
+                                      return_inverse=True)  # fmt: skip
+        texts = self.ribo.decode(torch.from_numpy(distinct))
+        verdict = {t: not isinstance(self.config.express(t), Death) for t in set(texts)}
+        ok = np.array([verdict[t] for t in texts], bool)
+        v[rows] = ok[inverse.reshape(-1)].reshape(len(rows), p).mean(1)
+        return v
 
     def _arch_id(self, ir: ProgramIR, text: str, g: int) -> int:
         key = ir.signature()
@@ -241,7 +266,8 @@ class Evolution(ModelBase):
         """Observables, the population table and the architecture table."""
         return Layout(
             {name: () for name in OBSERVABLES}, (),
-            (Table(vocab.POPULATION, vocab.POPULATION_COLUMNS, vocab.STEP_COLUMN),
+            (Table(vocab.POPULATION, vocab.POPULATION_COLUMNS, vocab.STEP_COLUMN,
+                   {vocab.VERSION_ATTR: vocab.EVOLUTION_VERSION}),
              Table(vocab.ARCHITECTURES, vocab.ARCHITECTURE_COLUMNS, vocab.STEP_COLUMN)),
         )  # fmt: skip
 
@@ -271,7 +297,7 @@ class Evolution(ModelBase):
         """Final mean fitness, mutation rate, α and survival beside generation 0's."""
         obs = self.observables
         out = {"generations": float(self.steps)}
-        for name in ("mean_fitness", "mutation_rate", "mean_alpha", "survival"):
+        for name in ("mean_fitness", "mean_viability", "mutation_rate", "mean_alpha", "survival"):
             out[f"{name} (gen 0)"] = self.first.get(name, float("nan"))
             out[f"{name} (gen {self.steps})"] = float(obs[name])
         return out
@@ -281,8 +307,9 @@ class Evolution(ModelBase):
         if self.stop_reason is not None:
             return self.stop_reason
         o = self.observables
-        return (f"generation {self.steps}: survival {o['survival']:.2f}, mean fitness "
-                f"{o['mean_fitness']:.3f}, mutation rate {o['mutation_rate']:.2f}, "
+        return (f"generation {self.steps}: survival {o['survival']:.2f}, mean fitness (V·F) "
+                f"{o['mean_fitness']:.3f}, viability {o['mean_viability']:.2f}, mutation rate "
+                f"{o['mutation_rate']:.2f}, "
                 f"{int(o['n_architectures'])} architectures")  # fmt: skip
 
     # ---- state -----------------------------------------------------------------------------

@@ -30,7 +30,7 @@ from .cli_phylogeny import cmd_phylogeny
 
 #: the optional flags of ``analyse``; each goes to the analyses whose signature takes it
 ANALYSIS_OPTIONS = ("clones", "cap", "steps", "seed", "every", "window", "min_freq", "reference",
-                    "threshold", "periods", "neutral", "id")  # fmt: skip
+                    "threshold", "periods", "neutral", "id", "fitness")  # fmt: skip
 
 
 def _options(args: argparse.Namespace, fn: Any, kind: str) -> dict[str, Any]:
@@ -140,6 +140,10 @@ def cmd_plot(args: argparse.Namespace) -> int:
         for path in args.file:
             runs.append(open_run(path))
             runs[-1].verify()  # a damaged file draws no figures: refused before any is written
+        extra = {"fitness": args.fitness} if getattr(args, "fitness", None) else {}
+        if extra and runs[0].kind != "evolution":
+            raise ConfigError(f"--fitness applies to evolution runs; {args.file[0]} is a "
+                              f"{runs[0].kind} run")  # fmt: skip
         with _output_folder(args.out):
             pngs = write_figures(
                 runs[0],
@@ -147,6 +151,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
                 others=runs[1:],
                 robustness_clones=args.clones,
                 basin_steps=args.basin_steps,
+                **extra,
             )
     finally:
         for run in runs:
@@ -252,6 +257,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
                    help="dfe/mutations: |s| band counted neutral (0.05)")
     p.add_argument("--id", type=int, default=None,
                    help="lineage (evolution): the individual whose three-generation story to print")
+    p.add_argument("--fitness", default=None,
+                   help="evolution: W = V·F as the paper (paper, the default) or fertility alone")
     p.set_defaults(func=cmd_analyse)
 
     p = sub.add_parser(
@@ -275,6 +282,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-
     p.add_argument("--fps", type=float, default=4.0, help="--animate: frames per second (4)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --animate file")
     _figure_options(p)
+    p.add_argument("--fitness", default=None,
+                   help="evolution: W = V·F as the paper (paper, the default) or fertility alone")
     p.set_defaults(func=cmd_plot)
 
     p = sub.add_parser("report", help="write a self-contained HTML report of a run")

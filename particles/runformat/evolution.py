@@ -19,18 +19,27 @@ POPULATION = "population"
 ARCHITECTURES = "architectures"
 STEP_COLUMN = "generation"
 GENOTYPE_BYTES = 13  # 100 bits packed, 4 zero pad bits
+N_SITES = 100
 STR = h5py.string_dtype()
+#: ``/population`` attribute: the evolution tables' version. 1 (absent): W was fertility alone;
+#: 2: ``viability``, ``fitness`` (W = V·F) and ``site_errors`` per adult, ``mean_fitness`` is the
+#: mean of W and ``mean_viability`` is recorded.
+VERSION_ATTR = "evolution_version"
+EVOLUTION_VERSION = 2
 
 OBSERVABLES = ("mean_fitness", "mean_fertility", "survival", "mutation_rate", "mean_alpha",
-               "n_architectures", "n_genotypes")  # fmt: skip
+               "n_architectures", "n_genotypes", "mean_viability")  # fmt: skip
 #: ``/population``: one row per individual and generation
 POPULATION_COLUMNS: tuple[tuple[Any, ...], ...] = (
     ("generation", np.int64), ("id", np.int64), ("parent_id", np.int64),
     ("genotype", np.uint8, (GENOTYPE_BYTES,)), ("alpha", np.float64), ("n_params", np.int64),
     ("arch", np.int64), ("alive", np.bool_), ("fertility", np.float64),
     ("accuracy", np.float64), ("copy_error", np.float64), ("n_offspring", np.int64),
-    ("n_mutations", np.int64),
+    ("n_mutations", np.int64), ("viability", np.float64), ("fitness", np.float64),
+    ("site_errors", np.int32, (N_SITES,)),
 )  # fmt: skip
+#: the columns version 2 added (older files lack them: their W is fertility alone)
+FITNESS_COLUMNS = ("viability", "fitness", "site_errors")
 #: the 1-D columns of ``/population`` (everything but the packed genotype)
 SCALAR_COLUMNS = tuple(c[0] for c in POPULATION_COLUMNS if len(c) == 2)
 #: ``/architectures``: one row per architecture, when first seen
@@ -54,11 +63,15 @@ __all__ = [
     "EVALUATION_FORMAT",
     "EVALUATION_REQUIRED",
     "EVALUATION_TABLES",
+    "EVOLUTION_VERSION",
+    "FITNESS_COLUMNS",
     "GENOTYPE_BYTES",
+    "N_SITES",
     "OBSERVABLES",
     "POPULATION",
     "POPULATION_COLUMNS",
     "SCALAR_COLUMNS",
     "STEP_COLUMN",
     "STR",
+    "VERSION_ATTR",
 ]

@@ -15,6 +15,7 @@ from neurosoup.analysis import open_run
 from neurosoup.analysis.evolution_plots import muller_stack
 from neurosoup.analysis.report import run_figures, write_figures
 from neurosoup.particles import ConfigError, runformat
+from neurosoup.particles.runformat.evolution import FITNESS_COLUMNS
 from neurosoup.particles.serann.genotype import N_BITS, pack
 from neurosoup.scenarios.cli import main
 
@@ -23,8 +24,12 @@ Ind = tuple[int, set[int], float, bool]
 
 
 def write_evolution(path: Path, generations: list[list[Ind]], founders: str = "corpus") -> Path:
-    """An evolution run file with a planted population (ids numbered in order)."""
-    cols: dict[str, list] = {c: [] for c in (*ev.SCALAR_COLUMNS, "genotype")}
+    """An evolution run file with a planted population (ids numbered in order).
+
+    Written as a version-1 evolution table (no V, W, site errors): W is fertility there.
+    """
+    old = [c for c in ev.SCALAR_COLUMNS if c not in FITNESS_COLUMNS]
+    cols: dict[str, list] = {c: [] for c in (*old, "genotype")}
     bits_of: dict[int, np.ndarray] = {}
     next_id = 0
     kids: dict[int, int] = {}
