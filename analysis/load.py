@@ -18,6 +18,18 @@ import pandas as pd
 
 from neurosoup.particles import ConfigError, ParticleSpec, runformat
 from neurosoup.particles.runformat import BIRTH_CAUSES, DEATH_CAUSES
+from neurosoup.particles.runformat import soup as soup_fmt
+from neurosoup.particles.runformat.common import (
+    ATTR_PACKAGE,
+    COUNT,
+    EVENT_COLUMNS,
+    EVENT_OPERATOR,
+    OPERATORS_ATTR,
+    STEP,
+    VALUE,
+    names,
+    observable,
+)
 
 from .snapshots import Frame, Snapshots, damaged
 
@@ -30,7 +42,7 @@ class Run:
         self._file = runformat.open_h5(self.path)
         try:
             self.format_version, self.kind = runformat.check_root(self._file, self.path)
-            self.package_version = str(self._file.attrs.get("package_version", "unknown"))
+            self.package_version = str(self._file.attrs.get(ATTR_PACKAGE, "unknown"))
             self.spec: dict[str, Any] = runformat.read_spec(self._file, self.path)
             group = self._get(runformat.PARTICLES)
             self.snapshots = Snapshots(self.path, group)
@@ -74,11 +86,11 @@ class Run:
         """The ``ParticleSpec`` rebuilt from ``spec["config"]["particle"]``."""
         fields = self.config.get("particle")
         if not isinstance(fields, dict):
-            raise damaged(self.path, "/parameters/spec", "config.particle missing")
+            raise damaged(self.path, f"/{runformat.SPEC}", "config.particle missing")
         try:
             return ParticleSpec(**fields)
         except (ConfigError, TypeError) as exc:
-            raise damaged(self.path, "/parameters/spec", f"bad config.particle: {exc}") from None
+            raise damaged(self.path, f"/{runformat.SPEC}", f"bad config.particle: {exc}") from None
 
     @property
     def epsilon(self) -> float:
@@ -128,14 +140,13 @@ class Run:
         group = self._get(runformat.OBSERVABLES)
         series = []
         for name in sorted(group) if group is not None else []:
+            where = f"/{observable(name)}"
             try:
-                step, value = group[name]["step"][()], group[name]["value"][()]
+                step, value = group[name][STEP][()], group[name][VALUE][()]
             except (KeyError, OSError) as exc:
-                raise damaged(self.path, f"/observables/{name}", str(exc)) from None
+                raise damaged(self.path, where, str(exc)) from None
             if len(step) != len(value):
-                raise damaged(
-                    self.path, f"/observables/{name}", f"{len(step)} steps, {len(value)} values"
-                )
+                raise damaged(self.path, where, f"{len(step)} steps, {len(value)} values")
             value = value.reshape(len(step), -1)
             for j in range(value.shape[1]):
                 col = name if value.shape[1] == 1 else f"{name}_{j}"
@@ -149,21 +160,21 @@ class Run:
 
         Raises ``SnapshotError`` when the file has no observable ``name``.
         """
-        group = self._get(f"{runformat.OBSERVABLES}/{name}")
+        where = f"/{observable(name)}"
+        group = self._get(observable(name))
         if group is None:
-            raise damaged(self.path, f"/observables/{name}", "no such observable")
+            raise damaged(self.path, where, "no such observable")
         try:
-            step, value = group["step"][()], group["value"][()]
+            step, value = group[STEP][()], group[VALUE][()]
         except (KeyError, OSError) as exc:
-            raise damaged(self.path, f"/observables/{name}", str(exc)) from None
+            raise damaged(self.path, where, str(exc)) from None
         if len(step) != len(value):
-            where = f"/observables/{name}"
             raise damaged(self.path, where, f"{len(step)} steps, {len(value)} values")
         return step.astype(np.int64), value
 
     def has_observable(self, name: str) -> bool:
         """True when the file records observable ``name``."""
-        return f"{runformat.OBSERVABLES}/{name}" in self._file
+        return observable(name) in self._file
 
     def series(self, path: str, index: int = -1) -> tuple[int, np.ndarray]:
         """Frame ``index`` of a series ``<path>/{step,value}`` (a kind's arrays): (step, value).
@@ -171,34 +182,36 @@ class Run:
         E.g. ``run.series("quines/weights")`` → (last snapshot step, weights [Q, N]).
         """
         group = self._get(path)
-        if group is None or "step" not in group or "value" not in group:
+        if group is None or STEP not in group or VALUE not in group:
             raise damaged(self.path, f"/{path}", "no such series")
-        steps = group["step"][()]
+        steps = group[STEP][()]
         if len(steps) == 0:
             raise damaged(self.path, f"/{path}", "the series has no frames")
         try:
-            return int(steps[index]), group["value"][index]
+            return int(steps[index]), group[VALUE][index]
         except (IndexError, OSError) as exc:
             raise damaged(self.path, f"/{path}", str(exc)) from None
 
     @cached_property
     def events(self) -> pd.DataFrame:
         """One row per action: tick, operator (name), actor, counterpart, changed, applied."""
-        cols = ("tick", "operator", "actor", "counterpart", "changed", "applied")
-        frame = self._columns(runformat.EVENTS, cols)
+        frame = self._columns(runformat.EVENTS, names(EVENT_COLUMNS))
         group = self._get(runformat.EVENTS)
-        names = runformat.operator_names(group.attrs.get("operators")) if group is not None else {}
-        if len(frame) and names:
-            codes = frame["operator"].to_numpy().astype(np.int64)
-            if not set(np.unique(codes).tolist()) <= names.keys():
-                raise damaged(self.path, "/events", "operator code outside attrs['operators']")
-            frame["operator"] = pd.Series(codes).map(names).to_numpy(dtype=object)
+        attr = group.attrs.get(OPERATORS_ATTR) if group is not None else None
+        labels = runformat.operator_names(attr)
+        op = EVENT_OPERATOR
+        if len(frame) and labels:
+            codes = frame[op].to_numpy().astype(np.int64)
+            if not set(np.unique(codes).tolist()) <= labels.keys():
+                raise damaged(self.path, f"/{runformat.EVENTS}",
+                              f"operator code outside attrs['{OPERATORS_ATTR}']")  # fmt: skip
+            frame[op] = pd.Series(codes).map(labels).to_numpy(dtype=object)
         return frame
 
     @cached_property
     def births(self) -> pd.DataFrame:
         """Birth table: uid, parent_uid, co_parent_uid, born_at, cause (label)."""
-        cols = ("uid", "parent_uid", "co_parent_uid", "born_at", "cause")
+        cols = names(soup_fmt.BIRTH_COLUMNS)
         if runformat.BIRTHS in self._file:
             frame = self._columns(runformat.BIRTHS, cols)
         else:  # rebuild from snapshots: first sighting of each uid
@@ -210,21 +223,21 @@ class Run:
             parent = np.concatenate([f.parent_uid for f in frames])[first]
             frame = pd.DataFrame(
                 {
-                    "uid": uid[first],
-                    "parent_uid": parent,
-                    "co_parent_uid": np.full(len(first), -1),
-                    "born_at": np.concatenate([f.born_at for f in frames])[first],
-                    "cause": np.where(parent >= 0, 2, 0),
+                    soup_fmt.UID: uid[first],
+                    soup_fmt.PARENT_UID: parent,
+                    soup_fmt.CO_PARENT_UID: np.full(len(first), runformat.INT_FILL),
+                    soup_fmt.BORN_AT: np.concatenate([f.born_at for f in frames])[first],
+                    soup_fmt.CAUSE: np.where(parent >= 0, soup_fmt.OFFSPRING, soup_fmt.SEED),
                 }
             )
-        frame["cause"] = _labels(frame["cause"], BIRTH_CAUSES)
+        frame[soup_fmt.CAUSE] = _labels(frame[soup_fmt.CAUSE], BIRTH_CAUSES)
         return frame
 
     @cached_property
     def deaths(self) -> pd.DataFrame:
         """Death table: uid, died_at, cause (label); empty when the file has none."""
-        frame = self._columns(runformat.DEATHS, ("uid", "died_at", "cause"))
-        frame["cause"] = _labels(frame["cause"], DEATH_CAUSES)
+        frame = self._columns(runformat.DEATHS, names(soup_fmt.DEATH_COLUMNS))
+        frame[soup_fmt.CAUSE] = _labels(frame[soup_fmt.CAUSE], DEATH_CAUSES)
         return frame
 
     @cached_property
@@ -240,11 +253,10 @@ class Run:
         for row in self.deaths.itertuples(index=False):
             if row.uid in g:
                 g.nodes[int(row.uid)].update(died_at=int(row.died_at), death_cause=row.cause)
-        for col, role in (("parent_uid", "parent"), ("co_parent_uid", "co_parent")):
+        for col, role in ((soup_fmt.PARENT_UID, "parent"), (soup_fmt.CO_PARENT_UID, "co_parent")):
             sel = b[b[col] >= 0]
-            g.add_edges_from(
-                (int(p), int(c), {"role": role}) for p, c in zip(sel[col], sel["uid"], strict=True)
-            )
+            g.add_edges_from((int(p), int(c), {"role": role})
+                             for p, c in zip(sel[col], sel[soup_fmt.UID], strict=True))  # fmt: skip
         return g
 
     def bonds(self, step: int | None = None) -> np.ndarray:
@@ -254,15 +266,15 @@ class Run:
             return np.zeros((0, 2), dtype=np.int64)
         if step is None and len(self.snapshots) == 0:
             return np.zeros((0, 2), dtype=np.int64)
-        steps = group["step"][()]
+        steps = group[STEP][()]
         hits = np.flatnonzero(steps == (self.snapshots.steps[-1] if step is None else step))
         if len(hits) == 0:
             return np.zeros((0, 2), dtype=np.int64)
-        count = group["count"][()].astype(np.int64)
-        if len(count) != len(steps) or count.sum() > group["value"].shape[0]:
-            raise damaged(self.path, "/connectivity/bonds", "count does not match value rows")
+        count = group[COUNT][()].astype(np.int64)
+        if len(count) != len(steps) or count.sum() > group[VALUE].shape[0]:
+            raise damaged(self.path, f"/{runformat.BONDS}", "count does not match value rows")
         start = int(count[: hits[0]].sum())
-        return group["value"][start : start + count[hits[0]]].astype(np.int64).reshape(-1, 2)
+        return group[VALUE][start : start + count[hits[0]]].astype(np.int64).reshape(-1, 2)
 
     def organisms(self, step: int | None = None) -> list[list[int]]:
         """Organisms of a snapshot: bond components with ≥ 2 members, largest first."""

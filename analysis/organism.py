@@ -30,6 +30,7 @@ from neurosoup.particles import (
 )
 from neurosoup.particles.datasets import IMAGE_TASKS, NATIVE_SHAPES, ImageData, load_images
 from neurosoup.particles.organism import hidden_from_n_weights, mlp_forward
+from neurosoup.particles.runformat import organism as organism_fmt
 
 from . import plots
 from .load import Run
@@ -160,7 +161,7 @@ def dropout_table(
 
 # ---- analyses of an organism run file (science/organism.md, *Analyses* 1–9) ---------------
 TYPE_ORDER = ORGANISM_TYPE_LABELS  # divergent, zero, sr, f
-CURVE_MEASURES = ("sr_loss", "task_loss", "train_metric", "test_metric")
+CURVE_MEASURES = organism_fmt.CURVES  # sr_loss, task_loss, train_metric, test_metric
 DEAD_PIXEL = 0.01  # a pixel whose mean test intensity is below this counts as empty
 
 
@@ -170,7 +171,7 @@ def _images(task: str, image_size: int | None, data_dir: str | None) -> ImageDat
 
 
 def _check_organism(run: Run) -> dict[str, Any]:
-    if run.kind != "organism":
+    if run.kind != organism_fmt.KIND:
         raise ConfigError(f"{run.path} is a {run.kind} run; this analysis needs an organism run")
     cfg = run.config
     if "layer_sizes" not in cfg or "task" not in cfg:
@@ -236,7 +237,7 @@ def organism_counts(run: Run) -> pd.DataFrame:
     """
     _check_organism(run)
     obs = run.observables
-    cols = [f"count_{t}" for t in TYPE_ORDER]
+    cols = list(organism_fmt.TYPE_OBSERVABLES)
     if all(c in obs.columns for c in cols):
         frame = obs[cols].dropna().astype(np.int64)
     else:  # fall back on the stored types of the snapshots

@@ -30,18 +30,21 @@ from matplotlib.figure import Figure
 
 from neurosoup.particles import ConfigError, trivial_mask
 from neurosoup.particles.quine import QUINE_CLASSES, TRIVIAL_R2, classify_codes
+from neurosoup.particles.runformat import quine as quine_fmt
+from neurosoup.particles.runformat.common import ACTOR, APPLIED, CHANGED, EVENT_OPERATOR, EVENT_STEP
 
 from . import plots
 from .load import Run, open_run
 from .report import Figures, register_analyses
 
-WEIGHTS = "quines/weights"
+F = quine_fmt
+WEIGHTS = F.WEIGHTS
 #: members drawn one line each; larger populations are drawn as a heatmap / quantile band
 MAX_LINES = 12
 
 
 def _check_quine(run: Run) -> None:
-    if run.kind != "quine":
+    if run.kind != F.KIND:
         raise ConfigError(f"{run.path} is a {run.kind} run; this analysis needs a quine run")
 
 
@@ -66,8 +69,8 @@ def _per_member(run: Run, key: str, default: object) -> list:
 
 def _now(run: Run) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
     """SSE and R² of the weights as they are after the last step (after its regeneration)."""
-    sse, r2 = member_values(run, "sse"), member_values(run, "r2")
-    sse_r, r2_r = member_values(run, "sse_regen"), member_values(run, "r2_regen")
+    sse, r2 = member_values(run, F.SSE), member_values(run, F.R2)
+    sse_r, r2_r = member_values(run, F.SSE_REGEN), member_values(run, F.R2_REGEN)
     last_sse, last_r2 = sse.iloc[-1], r2.iloc[-1]
     regen = sse_r.iloc[-1].notna()
     return (last_sse.where(~regen, sse_r.iloc[-1]), last_r2.where(~regen, r2_r.iloc[-1]),
@@ -106,7 +109,7 @@ def members(run: Run) -> pd.DataFrame:
     table["epoch_sse_min"] = _arg(sse, np.nanargmin)
     table["r2_max"] = r2.max().to_numpy()
     table["epoch_r2_max"] = _arg(r2, np.nanargmax)
-    weight_rms = member_values(run, "weight_rms").iloc[-1].to_numpy()
+    weight_rms = member_values(run, F.WEIGHT_RMS).iloc[-1].to_numpy()
     n = _n_weights(run)
     table["margin"] = np.sqrt(table["sse"].to_numpy() / n)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -115,9 +118,9 @@ def members(run: Run) -> pd.DataFrame:
     if run.config.get("network") == "auxiliary":
         table["task_weight"] = _per_member(run, "task_weight", 0.01)
         table["classification_only"] = _per_member(run, "classification_only", False)
-        table["accuracy"] = member_values(run, "accuracy").iloc[-1].to_numpy()
-    if run.has_observable("ancestor"):
-        table["ancestor"] = member_values(run, "ancestor").iloc[-1].to_numpy().astype(np.int64)
+        table["accuracy"] = member_values(run, F.ACCURACY).iloc[-1].to_numpy()
+    if run.has_observable(F.ANCESTOR):
+        table["ancestor"] = member_values(run, F.ANCESTOR).iloc[-1].to_numpy().astype(np.int64)
     table["class"] = classes(run)[1]
     col = {k: torch.tensor(table[k].to_numpy(dtype=np.float64)) for k in ("sse_start", "sse", "r2")}
     table["trivial"] = trivial_mask(col["sse_start"], col["sse"], col["r2"]).numpy()
@@ -128,12 +131,12 @@ def members(run: Run) -> pd.DataFrame:
 def births(run: Run) -> pd.DataFrame:
     """Offspring of the quine soup: step, member (overwritten), parent — winning overwrites."""
     ev = run.events
-    if not len(ev) or "operator" not in ev:
+    if not len(ev) or EVENT_OPERATOR not in ev:
         return pd.DataFrame({"step": [], "member": [], "parent": []}, dtype=np.int64)
-    ow = ev[(ev["operator"] == "overwrite") & ev["applied"].astype(bool)]
-    return pd.DataFrame({"step": ow["tick"].to_numpy(np.int64),
-                         "member": ow["changed"].to_numpy(np.int64),
-                         "parent": ow["actor"].to_numpy(np.int64)})  # fmt: skip
+    ow = ev[(ev[EVENT_OPERATOR] == "overwrite") & ev[APPLIED].astype(bool)]
+    return pd.DataFrame({"step": ow[EVENT_STEP].to_numpy(np.int64),
+                         "member": ow[CHANGED].to_numpy(np.int64),
+                         "parent": ow[ACTOR].to_numpy(np.int64)})  # fmt: skip
 
 
 def _arg(frame: pd.DataFrame, fn: object) -> np.ndarray:
@@ -153,8 +156,8 @@ def _n_weights(run: Run) -> int:
 
 def training(run: Run) -> pd.DataFrame:
     """Long table step, member, sse, r2, sse_regen, r2_regen, weight_rms (every epoch)."""
-    parts = {k: member_values(run, k) for k in ("sse", "r2", "sse_regen", "r2_regen",
-                                                "weight_rms")}  # fmt: skip
+    parts = {k: member_values(run, k) for k in (F.SSE, F.R2, F.SSE_REGEN, F.R2_REGEN,
+                                                F.WEIGHT_RMS)}  # fmt: skip
     long = pd.concat({k: v.stack() for k, v in parts.items()}, axis=1)
     return long.reset_index()
 
@@ -215,18 +218,18 @@ def soup(run: Run) -> pd.DataFrame:
     applied), learn_from (cumulative), r2_median, r2_q90, r2_max, copiers (members with
     R² > 0.5), trivial_like (R² ≤ 0.1). Empty for runs without operators.
     """
-    if not run.has_observable("ancestor"):
+    if not run.has_observable(F.ANCESTOR):
         return pd.DataFrame(columns=["step", "founders", "largest_lineage", "overwrites",
                                      "learn_from", "r2_median", "r2_q90", "r2_max", "copiers",
                                      "trivial_like"])  # fmt: skip
-    anc = member_values(run, "ancestor").to_numpy().astype(np.int64)
-    r2 = member_values(run, "r2")
+    anc = member_values(run, F.ANCESTOR).to_numpy().astype(np.int64)
+    r2 = member_values(run, F.R2)
     out = pd.DataFrame(index=r2.index)
     out["founders"] = [len(np.unique(a)) for a in anc]
     out["largest_lineage"] = [int(np.bincount(a).max()) for a in anc]
     for op, col in (("overwrite", "overwrites"), ("learn_from", "learn_from")):
-        if run.has_observable(f"applied_{op}"):
-            step, v = run.observable(f"applied_{op}")
+        if run.has_observable(F.applied(op)):
+            step, v = run.observable(F.applied(op))
             out[col] = pd.Series(np.cumsum(v.reshape(-1)), index=step)
         else:
             out[col] = 0.0
@@ -319,7 +322,7 @@ def r2_members_figure(
 ) -> Figure:
     """Heatmap of R² per member (rows) and epoch (columns), clipped to [−1, 1].
 
-    r2: ``member_values(run, "r2")``; soup_table: ``soup(run)`` (founders left, quantiles).
+    r2: ``member_values(run, F.R2)``; soup_table: ``soup(run)`` (founders left, quantiles).
     """
     fig = plots._figure((9, 6))
     ax_map, ax_line = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1.3))
@@ -358,7 +361,7 @@ def quine_figures(run: Run, **_: int) -> Figures:
         if tr["task_weight"].nunique() > 1:
             out["tradeoff"] = (partial(tradeoff_figure, tr), tr)
     if population(run) > 1:
-        data = member_values(run, "r2")
+        data = member_values(run, F.R2)
         out["r2_members"] = (partial(r2_members_figure, data, soup(run)), data)
     return out
 

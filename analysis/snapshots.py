@@ -13,8 +13,12 @@ import h5py
 import numpy as np
 
 from neurosoup.particles import ConfigError, SnapshotError
+from neurosoup.particles.runformat import soup as soup_fmt
+from neurosoup.particles.runformat.common import INT_FILL, STEP, VALUE
 
-FIELDS = ("weights", "uid", "parent_uid", "born_at", "ptype")
+FIELDS = soup_fmt.FIELDS  # weights, uid, parent_uid, born_at, ptype
+WEIGHTS, UID, PTYPE = soup_fmt.WEIGHTS, soup_fmt.UID, soup_fmt.PTYPE
+_WHERE = f"/{soup_fmt.PARTICLES}"
 
 
 def damaged(path: Path, group: str, what: str) -> SnapshotError:
@@ -54,16 +58,16 @@ class Snapshots:
         self.steps: np.ndarray = np.zeros(0, dtype=np.int64)
         if group is None:
             return
-        for field in ("weights", "uid", "ptype"):
+        for field in (WEIGHTS, UID, PTYPE):
             if field not in group:
-                raise damaged(path, f"/particles/all/{field}", "missing")
-        self.steps = self._read(f"{group.name}/uid/step")[()].astype(np.int64)
+                raise damaged(path, f"{_WHERE}/{field}", "missing")
+        self.steps = self._read(f"{group.name}/{UID}/{STEP}")[()].astype(np.int64)
         for field in FIELDS:
             if field in group:
-                n = group[field]["value"].shape[0] if "value" in group[field] else -1
+                n = group[field][VALUE].shape[0] if VALUE in group[field] else -1
                 if n != len(self.steps):
                     raise damaged(
-                        path, f"/particles/all/{field}", f"{n} frames but {len(self.steps)} steps"
+                        path, f"{_WHERE}/{field}", f"{n} frames but {len(self.steps)} steps"
                     )
 
     def _read(self, name: str) -> h5py.Dataset:
@@ -78,7 +82,7 @@ class Snapshots:
     def index(self, step: int | None = None) -> int:
         """Frame index of a snapshot step; ``None`` means the last snapshot."""
         if len(self.steps) == 0:
-            raise SnapshotError(f"{self._path}: the run has no snapshots in /particles/all")
+            raise SnapshotError(f"{self._path}: the run has no snapshots in {_WHERE}")
         if step is None:
             return len(self.steps) - 1
         hits = np.flatnonzero(self.steps == step)
@@ -95,25 +99,25 @@ class Snapshots:
             raise ConfigError(f"unknown snapshot field {name!r}; expected one of {FIELDS}")
         s = self.index(step)
         if name not in self._group:
-            if name == "weights":
-                raise damaged(self._path, "/particles/all/weights", "missing")
-            return np.full(self._group["uid/value"].shape[1], -1, dtype=np.int64)
+            if name == WEIGHTS:
+                raise damaged(self._path, f"{_WHERE}/{WEIGHTS}", "missing")
+            return np.full(self._group[UID][VALUE].shape[1], INT_FILL, dtype=np.int64)
         try:
-            return self._group[name]["value"][s]
+            return self._group[name][VALUE][s]
         except OSError as exc:
-            raise damaged(self._path, f"/particles/all/{name}", str(exc)) from exc
+            raise damaged(self._path, f"{_WHERE}/{name}", str(exc)) from exc
 
     def weights(self, step: int | None = None) -> np.ndarray:
         """Weights of every slot at a step: [C, P] (NaN in empty slots)."""
-        return self.field("weights", step)
+        return self.field(WEIGHTS, step)
 
     def uids(self, step: int | None = None) -> np.ndarray:
         """Uid of every slot at a step: [C] int64 (−1 empty)."""
-        return self.field("uid", step).astype(np.int64)
+        return self.field(UID, step).astype(np.int64)
 
     def types(self, step: int | None = None) -> np.ndarray:
         """Type code of every slot at a step: [C] int8 (−1 empty)."""
-        return self.field("ptype", step).astype(np.int8)
+        return self.field(PTYPE, step).astype(np.int8)
 
     def frame(self, step: int | None = None) -> Frame:
         """The occupied slots of one snapshot."""
@@ -124,8 +128,8 @@ class Snapshots:
             uid=uid[keep],
             weights=self.weights(step)[keep],
             ptype=self.types(step)[keep],
-            parent_uid=self.field("parent_uid", step).astype(np.int64)[keep],
-            born_at=self.field("born_at", step).astype(np.int64)[keep],
+            parent_uid=self.field(soup_fmt.PARENT_UID, step).astype(np.int64)[keep],
+            born_at=self.field(soup_fmt.BORN_AT, step).astype(np.int64)[keep],
         )
 
     def __iter__(self) -> Iterator[Frame]:
@@ -136,13 +140,13 @@ class Snapshots:
         """Type codes of every snapshot: [S, C] int8 (−1 empty). Reads no weights."""
         if len(self.steps) == 0:
             return np.zeros((0, 0), dtype=np.int8)
-        return self._group["ptype/value"][()].astype(np.int8)
+        return self._group[PTYPE][VALUE][()].astype(np.int8)
 
     def all_uids(self) -> np.ndarray:
         """Uids of every snapshot: [S, C] int64 (−1 empty). Reads no weights."""
         if len(self.steps) == 0:
             return np.zeros((0, 0), dtype=np.int64)
-        return self._group["uid/value"][()].astype(np.int64)
+        return self._group[UID][VALUE][()].astype(np.int64)
 
     def trajectories(self, every: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Weights aligned by uid over snapshots (slots may change owner).
@@ -154,12 +158,12 @@ class Snapshots:
             (steps [S'], uids [U] sorted, weights [S', U, P]) with NaN where a uid is not alive.
         """
         if len(self.steps) == 0:
-            raise SnapshotError(f"{self._path}: the run has no snapshots in /particles/all")
+            raise SnapshotError(f"{self._path}: the run has no snapshots in {_WHERE}")
         frames = np.arange(0, len(self.steps), max(1, every))
         if frames[-1] != len(self.steps) - 1:
             frames = np.append(frames, len(self.steps) - 1)
-        uid = self._group["uid/value"][frames].astype(np.int64)  # [S', C]
-        w = self._group["weights/value"][frames]  # [S', C, P]
+        uid = self._group[UID][VALUE][frames].astype(np.int64)  # [S', C]
+        w = self._group[WEIGHTS][VALUE][frames]  # [S', C, P]
         uids = np.unique(uid[uid >= 0])
         out = np.full((len(frames), len(uids), w.shape[2]), np.nan, dtype=np.float64)
         s_idx, c_idx = np.nonzero(uid >= 0)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from neurosoup.particles import TYPE_LABELS, ConfigError
+from neurosoup.particles.runformat import soup as soup_fmt
 
 from .load import Run
 
@@ -41,7 +42,7 @@ def type_counts(run: Run) -> pd.DataFrame:
     Returns: [T rows] × one int column per type label, indexed by ``step``.
     """
     obs = run.observables
-    cols = [f"count_{t}" for t in TYPE_LABELS]
+    cols = list(soup_fmt.TYPE_OBSERVABLES)
     if all(c in obs.columns for c in cols):
         frame = obs[cols].dropna().astype(np.int64)
         frame.columns = list(TYPE_LABELS)

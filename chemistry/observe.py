@@ -12,6 +12,7 @@ import torch
 from torch import Tensor
 
 from neurosoup.particles import ParticleType
+from neurosoup.particles.runformat import soup as soup_fmt
 
 
 def _median(x: Tensor) -> Tensor:
@@ -35,9 +36,10 @@ def summary(codes: Tensor, mse: Tensor, rho: Tensor) -> dict[str, float]:
         _median(r) if r.numel() else nan,
     ])  # fmt: skip
     values = torch.cat([counts.double(), stats]).tolist()
-    out = {f"count_{t.label}": values[int(t)] for t in ParticleType}
-    out["n_alive"] = float(codes.shape[0])
-    out["loss_mean"], out["loss_median"], out["log10_rho_median"] = values[-3:]
+    out = {name: values[i] for i, name in enumerate(soup_fmt.TYPE_OBSERVABLES)}
+    out[soup_fmt.N_ALIVE] = float(codes.shape[0])
+    stats_names = (soup_fmt.LOSS_MEAN, soup_fmt.LOSS_MEDIAN, soup_fmt.LOG10_RHO_MEDIAN)
+    out.update(zip(stats_names, values[-3:], strict=True))
     return out
 
 

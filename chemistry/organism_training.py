@@ -34,25 +34,18 @@ from neurosoup.particles import (
     OrganismNetwork,
     OrganismType,
     ParticleSpec,
-    runformat,
     self_train_step,
 )
 from neurosoup.particles.organism import ON_ACTIVATIONS, ON_RESIDUALS
+from neurosoup.particles.runformat import organism as organism_fmt
 
 from .model_kinds import Layout, ModelBase, Series, register_kind
 from .tasks import FASHION_MNIST_DIR, NATIVE_SHAPES, TASKS, AdditionTask, ImageTask, load_images
 
-OBSERVABLES = (
-    "count_divergent",
-    "count_zero",
-    "count_sr",
-    "count_f",
-    "sr_loss",
-    "task_loss",
-    "train_metric",
-    "test_metric",
-)
-SNAPSHOT_ARRAYS = ("weights", "ptype", "uid")
+OBSERVABLES = organism_fmt.OBSERVABLES
+SNAPSHOT_ARRAYS = organism_fmt.SNAPSHOT_ARRAYS
+SR_LOSS, TASK_LOSS = organism_fmt.SR_LOSS, organism_fmt.TASK_LOSS
+TRAIN_METRIC, TEST_METRIC = organism_fmt.TRAIN_METRIC, organism_fmt.TEST_METRIC
 
 # What the paper / the science doc report, printed beside a run's result by ``summary``.
 REFERENCE = {
@@ -414,9 +407,9 @@ class OrganismTraining(ModelBase):
         self.task_buf = buf
         train_metric = float(torch.stack(scores).sum()) / n_seen
         epoch = {
-            "task_loss": float(torch.stack(task_losses).mean()),
-            "train_metric": train_metric,
-            "sr_loss": float(torch.stack(sr_losses).mean()) if sr_losses else self._sr_loss(),
+            TASK_LOSS: float(torch.stack(task_losses).mean()),
+            TRAIN_METRIC: train_metric,
+            SR_LOSS: float(torch.stack(sr_losses).mean()) if sr_losses else self._sr_loss(),
         }
         self.last_epoch = epoch
         if not self.st_on and cfg.train_first is not None and train_metric >= cfg.train_first:
@@ -436,7 +429,7 @@ class OrganismTraining(ModelBase):
         """Types, test metric and the epoch's metrics → ``observables``."""
         self.ptype, self._typed_at = self.network.classify(self.config.epsilon), self.steps
         counts = torch.bincount(self.ptype.long().cpu(), minlength=len(OrganismType))
-        obs = {f"count_{label}": float(counts[i]) for i, label in enumerate(ORGANISM_TYPE_LABELS)}
+        obs = {name: float(counts[i]) for i, name in enumerate(organism_fmt.TYPE_OBSERVABLES)}
         gen = self.rngs.torch
         x_test, y_test = self.task.test_set(gen)
         with torch.no_grad():
@@ -445,14 +438,14 @@ class OrganismTraining(ModelBase):
                 x_tr, y_tr = self.task.train_set(gen)
                 out_tr = self.network(x_tr)
                 epoch = {
-                    "task_loss": float(task_loss(out_tr, y_tr, self.task.loss)),
-                    "train_metric": float(self.task.score(out_tr, y_tr).mean()),
-                    "sr_loss": self._sr_loss(),
+                    TASK_LOSS: float(task_loss(out_tr, y_tr, self.task.loss)),
+                    TRAIN_METRIC: float(self.task.score(out_tr, y_tr).mean()),
+                    SR_LOSS: self._sr_loss(),
                 }
-        obs["sr_loss"] = epoch["sr_loss"]
-        obs["task_loss"] = epoch["task_loss"]
-        obs["train_metric"] = epoch["train_metric"]
-        obs["test_metric"] = float(self.task.score(out, y_test).mean())
+        obs[SR_LOSS] = epoch[SR_LOSS]
+        obs[TASK_LOSS] = epoch[TASK_LOSS]
+        obs[TRAIN_METRIC] = epoch[TRAIN_METRIC]
+        obs[TEST_METRIC] = float(self.task.score(out, y_test).mean())
         self.observables = obs
         self.last_validation = dict(obs)
 
@@ -461,10 +454,10 @@ class OrganismTraining(ModelBase):
         """Observables on validation epochs; particle weights, types and uids per snapshot."""
         wdtype = np.float64 if self.config.dtype == "float64" else np.float32
         p = self.spec.n_weights
+        fields = organism_fmt.SNAPSHOT_FIELDS
         series = (
-            Series(f"{runformat.PARTICLES}/weights", wdtype, (p,)),
-            Series(f"{runformat.PARTICLES}/ptype", np.int8),
-            Series(f"{runformat.PARTICLES}/uid", np.int64),
+            Series(organism_fmt.field(organism_fmt.WEIGHTS), wdtype, (p,)),
+            *(Series(organism_fmt.field(name), dt) for name, dt in fields),
         )
         return Layout({name: () for name in OBSERVABLES}, series)
 
@@ -480,7 +473,7 @@ class OrganismTraining(ModelBase):
         """Final counts per ``OrganismType`` and the test metric."""
         out = {k: float(v) for k, v in self.counts().items()}
         last = getattr(self, "last_validation", {})
-        out["test_metric"] = float(last.get("test_metric", math.nan))
+        out[TEST_METRIC] = float(last.get(TEST_METRIC, math.nan))
         return out
 
     def snapshot(self) -> dict[str, np.ndarray]:
@@ -488,10 +481,11 @@ class OrganismTraining(ModelBase):
         net = self.network
         if self._typed_at != self.steps:
             self.ptype, self._typed_at = net.classify(self.config.epsilon), self.steps
+        weights, ptype, uid = SNAPSHOT_ARRAYS
         return {
-            "weights": net.store.weights.detach().cpu().numpy().copy(),
-            "ptype": self.ptype.cpu().numpy().astype(np.int8),
-            "uid": net.store.uid.cpu().numpy().astype(np.int64),
+            weights: net.store.weights.detach().cpu().numpy().copy(),
+            ptype: self.ptype.cpu().numpy().astype(np.int8),
+            uid: net.store.uid.cpu().numpy().astype(np.int64),
         }
 
     def state(self) -> dict[str, Any]:

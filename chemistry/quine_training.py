@@ -34,6 +34,7 @@ from neurosoup.particles import (
 )
 from neurosoup.particles.quine import INIT_PRESETS, QUINE_CLASSES, TRIVIAL_R2, classify_codes
 from neurosoup.particles.quine_train import DEFAULT_LR, check_optimiser
+from neurosoup.particles.runformat import quine as quine_fmt
 
 from .config import suggest
 from .model_kinds import Layout, ModelBase, Series, Table, register_kind
@@ -43,9 +44,7 @@ NETWORKS = ("vanilla", "auxiliary")
 DATASETS = ("digits", "mnist5k")
 DTYPES = ("float32", "float64")
 #: per-step observables, in file order (``accuracy`` only for auxiliary quines)
-OBSERVABLES = (
-    "sse", "r2", "margin", "quotient", "sse_regen", "r2_regen", "rho0", "weight_rms", "output_rms",
-)  # fmt: skip
+OBSERVABLES = quine_fmt.OBSERVABLES
 
 
 def _type(value: object) -> str:
@@ -436,8 +435,8 @@ class QuineTraining(ModelBase):
             ev = op.run(tick, params).events
             ev.operator = op.code
             events.append(ev)
-            counts[f"actions_{op.name}"] = float(ev.actor.shape[0])
-            counts[f"applied_{op.name}"] = float(ev.applied.sum())
+            counts[quine_fmt.actions(op.name)] = float(ev.actor.shape[0])
+            counts[quine_fmt.applied(op.name)] = float(ev.applied.sum())
         self.last_events, self._counts = events, counts
 
     def _born(self) -> torch.Tensor:
@@ -449,8 +448,8 @@ class QuineTraining(ModelBase):
     def _operator_observables(self) -> list[str]:
         names = []
         for op, _ in self.schedule:
-            names += [f"actions_{op.name}", f"applied_{op.name}"]
-        return [*names, "ancestor"] if self.schedule else []
+            names += [quine_fmt.actions(op.name), quine_fmt.applied(op.name)]
+        return [*names, quine_fmt.ANCESTOR] if self.schedule else []
 
     def _test_images(self) -> torch.Tensor | None:
         return None if self.test_data is None else self.test_data.images
@@ -458,35 +457,36 @@ class QuineTraining(ModelBase):
     def _measure(self) -> dict[str, torch.Tensor]:
         m = self.pop.metrics(self._test_images())
         if self.test_data is not None:
-            m["accuracy"] = self.pop.accuracy(self.test_data.images, self.test_data.labels)
+            m[quine_fmt.ACCURACY] = self.pop.accuracy(self.test_data.images, self.test_data.labels)
         return m
 
     def _observe(self, m: dict[str, torch.Tensor], regen: dict[str, torch.Tensor] | None) -> None:
         q = self.pop.n_quines
         nan = torch.full((q,), float("nan"), dtype=torch.float64)
+        f = quine_fmt  # the metric names of QuinePopulation.metrics are the observables'
         obs: dict[str, float | np.ndarray] = {
-            "sse": _value(m["sse"], q),
-            "r2": _value(m["r2"], q),
-            "margin": _value(m["margin"], q),
-            "quotient": _value(m["quotient"], q),
-            "sse_regen": _value(nan if regen is None else regen["sse"], q),
-            "r2_regen": _value(nan if regen is None else regen["r2"], q),
-            "rho0": _value(m["rho0"], q),
-            "weight_rms": _value(m["weight_rms"], q),
-            "output_rms": _value(m["output_rms"], q),
+            f.SSE: _value(m[f.SSE], q),
+            f.R2: _value(m[f.R2], q),
+            f.MARGIN: _value(m[f.MARGIN], q),
+            f.QUOTIENT: _value(m[f.QUOTIENT], q),
+            f.SSE_REGEN: _value(nan if regen is None else regen[f.SSE], q),
+            f.R2_REGEN: _value(nan if regen is None else regen[f.R2], q),
+            f.RHO0: _value(m[f.RHO0], q),
+            f.WEIGHT_RMS: _value(m[f.WEIGHT_RMS], q),
+            f.OUTPUT_RMS: _value(m[f.OUTPUT_RMS], q),
         }
-        if "accuracy" in m:
-            obs["accuracy"] = _value(m["accuracy"], q)
+        if f.ACCURACY in m:
+            obs[f.ACCURACY] = _value(m[f.ACCURACY], q)
         if self.schedule:
             for name in self._operator_observables()[:-1]:
                 obs[name] = self._counts.get(name, 0.0)
-            obs["ancestor"] = _value(self.ancestor, q)
+            obs[f.ANCESTOR] = _value(self.ancestor, q)
         self.observables = obs
         self._last = m if regen is None else regen  # the state the weights are in now
 
     def observable_names(self) -> list[str]:
         """Per-step observable names, in file order."""
-        aux = ["accuracy"] if self.pop.spec.is_auxiliary else []
+        aux = [quine_fmt.ACCURACY] if self.pop.spec.is_auxiliary else []
         return list(OBSERVABLES) + aux + self._operator_observables()
 
     # ---- recording -------------------------------------------------------------------------
@@ -495,16 +495,17 @@ class QuineTraining(ModelBase):
         q = self.config.population
         shape = () if q == 1 else (q,)
         wdtype = np.float64 if self.config.dtype == "float64" else np.float32
-        series = [Series("quines/weights", wdtype, (self.pop.spec.n_weights,))]
-        series += [Series(f"quines/{k}", wdtype, v.shape) for k, v in
+        series = [Series(quine_fmt.WEIGHTS, wdtype, (self.pop.spec.n_weights,))]
+        series += [Series(quine_fmt.static_series(k), wdtype, v.shape) for k, v in
                    self.static_arrays().items()]  # fmt: skip
         obs = {name: shape for name in self.observable_names()}
         if not self.schedule:
             return Layout(obs, tuple(series))
         for name in self._operator_observables()[:-1]:
             obs[name] = ()
-        tables = (Table(runformat.EVENTS, runformat.EVENT_COLUMNS, "tick",
-                        attrs={"operators": json.dumps(event_names())}),)  # fmt: skip
+        common = runformat.common
+        tables = (Table(common.EVENTS, common.EVENT_COLUMNS, common.EVENT_STEP,
+                        attrs={common.OPERATORS_ATTR: json.dumps(event_names())}),)  # fmt: skip
         return Layout(obs, tuple(series), tables)
 
     def step_records(self) -> dict[str, Any]:
@@ -535,16 +536,17 @@ class QuineTraining(ModelBase):
 
     def snapshot(self) -> dict[str, np.ndarray]:
         """``weights`` [Q, N] of every member (float32 or float64)."""
-        return {"weights": self.pop.weights.detach().cpu().numpy().copy()}
+        return {quine_fmt.WEIGHTS_NAME: self.pop.weights.detach().cpu().numpy().copy()}
 
     def static_arrays(self) -> dict[str, np.ndarray]:
         """Data written once at step 0: the fixed tables of the run.
 
         ``projection`` [N, d] and, for auxiliary quines, ``image_projection`` [n_pixels, 50].
         """
-        out = {"projection": self.pop.projection.cpu().numpy().copy()}
+        projection, image_projection = quine_fmt.STATIC_ARRAYS
+        out = {projection: self.pop.projection.cpu().numpy().copy()}
         if self.pop.image_projection is not None:
-            out["image_projection"] = self.pop.image_projection.cpu().numpy().copy()
+            out[image_projection] = self.pop.image_projection.cpu().numpy().copy()
         return out
 
     def trivial(self) -> np.ndarray:

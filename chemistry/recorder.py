@@ -27,6 +27,16 @@ import torch
 
 from neurosoup.particles import ConfigError, SnapshotError, runformat
 from neurosoup.particles.runformat import FORMAT, FORMAT_VERSION
+from neurosoup.particles.runformat.common import (
+    ATTR_FORMAT,
+    ATTR_KIND,
+    ATTR_PACKAGE,
+    ATTR_VERSION,
+    COUNT,
+    PARAMETERS,
+    STEP,
+    VALUE,
+)
 
 from .checkpoint import read_checkpoint, write_checkpoint
 from .checkpoint_history import DEFAULT_KEEP, drop_history, keep_checkpoint, truncate_history
@@ -131,10 +141,10 @@ class Recorder:
             if key in spec:
                 raise ConfigError(f"spec_extra may not replace the run file's own {key!r} entry")
             spec[key] = value
-        file.attrs.update(format=FORMAT, format_version=FORMAT_VERSION,
-                          package_version=PACKAGE_VERSION, kind=model.kind)  # fmt: skip
-        file.create_group("parameters").create_dataset(runformat.SPEC.split("/")[1],
-                                                       data=json.dumps(spec))  # fmt: skip
+        file.attrs.update({ATTR_FORMAT: FORMAT, ATTR_VERSION: FORMAT_VERSION,
+                           ATTR_PACKAGE: PACKAGE_VERSION, ATTR_KIND: model.kind})  # fmt: skip
+        file.create_group(PARAMETERS).create_dataset(runformat.SPEC.split("/")[1],
+                                                     data=json.dumps(spec))  # fmt: skip
         rec = cls(path, file, model, keep_checkpoints)
         obs = file.create_group(runformat.OBSERVABLES)
         for name, shape in rec.layout.observables.items():
@@ -261,10 +271,10 @@ class Recorder:
         groups = [*self.file[runformat.OBSERVABLES].values()]
         groups += [self.file[s.path] for s in self.layout.series if s.path in self.file]
         for g in groups:
-            keep = int(np.searchsorted(g["step"][:], step, side="right"))
-            rows = int(g["count"][:keep].sum()) if "count" in g else keep
+            keep = int(np.searchsorted(g[STEP][:], step, side="right"))
+            rows = int(g[COUNT][:keep].sum()) if COUNT in g else keep
             for name, ds in g.items():
-                ds.resize(rows if name == "value" else keep, axis=0)
+                ds.resize(rows if name == VALUE else keep, axis=0)
         for t in self.layout.tables:
             g = self.file[t.path]
             keep = int(np.searchsorted(g[t.step][:], step, side="right"))
@@ -275,14 +285,14 @@ class Recorder:
         """Per-step values recorded up to ``step``: observables and step-cadence series."""
         out: dict[str, list[Any]] = {}
         for name, g in self.file[runformat.OBSERVABLES].items():
-            if len(g["step"]) and g["step"][-1] == step:
-                out[name] = g["value"][:].tolist()
+            if len(g[STEP]) and g[STEP][-1] == step:
+                out[name] = g[VALUE][:].tolist()
         for s in self.layout.series:
             g = self.file[s.path]
-            if s.cadence == "step" and s.ragged and len(g["step"]) and g["step"][-1] == step:
-                ends = np.cumsum(g["count"][:])
+            if s.cadence == "step" and s.ragged and len(g[STEP]) and g[STEP][-1] == step:
+                ends = np.cumsum(g[COUNT][:])
                 out[s.path.rsplit("/", 1)[-1]] = [
-                    v.tolist() for v in np.split(g["value"][:], ends[:-1])
+                    v.tolist() for v in np.split(g[VALUE][:], ends[:-1])
                 ]
         return out
 
@@ -334,7 +344,7 @@ def resume(
         seed = int(spec["seed"])
         planned = int(spec["steps_planned"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise SnapshotError(f"{path}: /parameters/spec is incomplete ({exc})") from None
+        raise SnapshotError(f"{path}: /{runformat.SPEC} is incomplete ({exc})") from None
     recorded = str(spec.get("device") or "cpu")
     if device is not None and torch.device(device).type != torch.device(recorded).type:
         raise ConfigError(

@@ -16,6 +16,7 @@ import h5py
 import numpy as np
 
 from neurosoup.particles import runformat
+from neurosoup.particles.runformat.common import COUNT, STEP, VALUE, observable
 
 from .model_kinds import Layout, Series
 from .run_output import nbytes
@@ -42,23 +43,23 @@ def column(group: h5py.Group, name: str, dtype: Any, shape: tuple[int, ...] = ()
 
 def frames(group: h5py.Group, frame: tuple[int, ...], dtype: Any) -> None:
     """``step [S]`` and ``value [S, *frame]``: one frame per chunk, axis 0 split above 4 MB."""
-    group.create_dataset("step", (0,), maxshape=(None,), dtype=_INT, chunks=(1024,),
+    group.create_dataset(STEP, (0,), maxshape=(None,), dtype=_INT, chunks=(1024,),
                          **_check(_INT))  # fmt: skip
     chunks: tuple[int, ...] = (1024,)
     if frame:
         per_row = int(np.prod(frame[1:], dtype=np.int64)) * np.dtype(dtype).itemsize
         parts = max(1, -(-frame[0] * per_row // _CHUNK_BYTES))  # equal chunks, no waste
         chunks = (1, max(1, -(-frame[0] // parts)), *frame[1:])
-    group.create_dataset("value", (0, *frame), maxshape=(None, *([None] * len(frame))),
+    group.create_dataset(VALUE, (0, *frame), maxshape=(None, *([None] * len(frame))),
                          dtype=dtype, chunks=chunks, fillvalue=runformat.fill_value(dtype),
                          **_gzip(dtype), **_check(dtype))  # fmt: skip
 
 
 def ragged(group: h5py.Group, shape: tuple[int, ...], dtype: Any) -> None:
     """``step [S]``, ``count [S]`` (rows per step) and ``value [ΣR, *shape]``."""
-    column(group, "step", _INT)
-    column(group, "count", _INT)
-    group.create_dataset("value", (0, *shape), maxshape=(None, *shape), dtype=dtype,
+    column(group, STEP, _INT)
+    column(group, COUNT, _INT)
+    group.create_dataset(VALUE, (0, *shape), maxshape=(None, *shape), dtype=dtype,
                          chunks=(1024, *shape) if shape else (4096,), **_check(dtype))  # fmt: skip
 
 
@@ -81,15 +82,15 @@ def write_series(file: h5py.File, s: Series, steps: list[int], values: list[np.n
     step_col = np.asarray(steps, dtype=_INT)
     if s.ragged:
         rows = [np.asarray(v, dtype=s.dtype).reshape(-1, *s.shape) for v in values]
-        append(g["step"], step_col)
-        append(g["count"], np.asarray([len(r) for r in rows], dtype=_INT))
-        append(g["value"], np.concatenate(rows).reshape(-1, *s.shape))
+        append(g[STEP], step_col)
+        append(g[COUNT], np.asarray([len(r) for r in rows], dtype=_INT))
+        append(g[VALUE], np.concatenate(rows).reshape(-1, *s.shape))
         return
-    append(g["step"], step_col)
+    append(g[STEP], step_col)
     start = 0  # one write per run of equal frame shapes (a store that grew starts a new run)
     for i in range(1, len(values) + 1):
         if i == len(values) or values[i].shape != values[start].shape:
-            append(g["value"], np.stack(values[start:i]).astype(s.dtype, copy=False))
+            append(g[VALUE], np.stack(values[start:i]).astype(s.dtype, copy=False))
             start = i
 
 
@@ -146,10 +147,10 @@ class Block:
         if self.obs:
             steps = np.array([t for t, _ in self.obs], dtype=_INT)
             for name, shape in self.layout.observables.items():
-                g = file[f"{runformat.OBSERVABLES}/{name}"]
+                g = file[observable(name)]
                 nan = np.full(shape, np.nan)
-                append(g["step"], steps)
-                append(g["value"], np.array([o.get(name, nan) for _, o in self.obs],
+                append(g[STEP], steps)
+                append(g[VALUE], np.array([o.get(name, nan) for _, o in self.obs],
                                             dtype=np.float64).reshape(len(steps), *shape))
         for path, (steps, values) in self.frames.items():
             write_series(file, self.series[path], steps, values)

@@ -27,10 +27,8 @@ from .model_kinds import Layout, ModelBase, Series, Table, register_kind
 from .observe import summary
 from .organisms import Organisms
 
-TYPE_OBSERVABLES = (
-    "count_divergent", "count_zero", "count_fixpoint", "count_second_order", "count_other",
-)  # fmt: skip
-BASE_OBSERVABLES = (*TYPE_OBSERVABLES, "n_alive", "loss_mean", "loss_median", "log10_rho_median")
+soup_fmt = runformat.soup  # the soup's run-file vocabulary
+TYPE_OBSERVABLES, BASE_OBSERVABLES = soup_fmt.TYPE_OBSERVABLES, soup_fmt.BASE_OBSERVABLES
 
 
 def operator_codes(config: SoupConfig) -> dict[str, int]:
@@ -203,7 +201,7 @@ class Soup(ModelBase):
             name: (lambda m, n=name: m.observables[n]) for name in observable_names(self.config)
         }
         if self._bonding():
-            reporters["organism_sizes"] = lambda m: m.organisms.sizes()
+            reporters[soup_fmt.ORGANISM_SIZES_NAME] = lambda m: m.organisms.sizes()
         self.datacollector = mesa.DataCollector(model_reporters=reporters)
         self.datacollector.collect(self)
 
@@ -226,19 +224,18 @@ class Soup(ModelBase):
         """Observables, particle snapshots, bonds, organism sizes, events, lineage."""
         wdtype = np.float64 if self.config.dtype == "float64" else np.float32
         p = self.spec.n_weights
-        series = [Series(f"{runformat.PARTICLES}/weights", wdtype, (p,))]
-        series += [Series(f"{runformat.PARTICLES}/{name}", dt) for name, dt in
-                   runformat.SNAPSHOT_FIELDS]  # fmt: skip
-        series.append(Series(runformat.BONDS, np.int64, (2,), ragged=True))
+        series = [Series(soup_fmt.field(soup_fmt.WEIGHTS), wdtype, (p,))]
+        series += [Series(soup_fmt.field(name), dt) for name, dt in soup_fmt.SNAPSHOT_FIELDS]
+        series.append(Series(soup_fmt.BONDS, np.int64, (2,), ragged=True))
         if self._bonding():
-            series.append(Series(runformat.ORGANISM_SIZES, np.int64, ragged=True, cadence="step"))
+            series.append(Series(soup_fmt.ORGANISM_SIZES, np.int64, ragged=True, cadence="step"))
         names = {str(c): n for n, c in self.codes.items() if self._listed(n, c)}
         tables = (
-            Table(runformat.EVENTS, runformat.EVENT_COLUMNS, "tick",
-                  attrs={"operators": json.dumps(dict(sorted(names.items(),
-                                                             key=lambda kv: int(kv[0]))))}),
-            Table(runformat.BIRTHS, runformat.BIRTH_COLUMNS, "born_at"),
-            Table(runformat.DEATHS, runformat.DEATH_COLUMNS, "died_at"),
+            Table(runformat.EVENTS, runformat.EVENT_COLUMNS, runformat.common.EVENT_STEP,
+                  attrs={runformat.common.OPERATORS_ATTR:
+                         json.dumps(dict(sorted(names.items(), key=lambda kv: int(kv[0]))))}),
+            Table(soup_fmt.BIRTHS, soup_fmt.BIRTH_COLUMNS, soup_fmt.BIRTH_STEP),
+            Table(soup_fmt.DEATHS, soup_fmt.DEATH_COLUMNS, soup_fmt.DEATH_STEP),
         )  # fmt: skip
         return Layout({name: () for name in observable_names(self.config)}, tuple(series), tables)
 
@@ -271,21 +268,22 @@ class Soup(ModelBase):
             births.append(torch.stack([x.long() for x in b], dim=1).cpu().numpy())
             d = [lin.death_uid, torch.full_like(lin.death_uid, tick), lin.death_cause.long()]
             deaths.append(torch.stack(d, dim=1).cpu().numpy())
-        out[runformat.BIRTHS], out[runformat.DEATHS] = births, deaths
+        out[soup_fmt.BIRTHS], out[soup_fmt.DEATHS] = births, deaths
         if self._bonding():
-            out[runformat.ORGANISM_SIZES] = np.asarray(self.organisms.sizes(), dtype=np.int64)
+            out[soup_fmt.ORGANISM_SIZES] = np.asarray(self.organisms.sizes(), dtype=np.int64)
         return out
 
     def snapshot(self) -> dict[str, np.ndarray]:
         """Particle arrays [C, …] (dead slots filled) and bonds [E, 2]."""
         store = self.store
         alive = store.alive.cpu().numpy()
-        out = {f"{runformat.PARTICLES}/weights":
-               np.where(alive[:, None], store.weights.cpu().numpy(), np.nan)}  # fmt: skip
-        for name, dtype in runformat.SNAPSHOT_FIELDS:
+        weights = store.weights.cpu().numpy()
+        out = {soup_fmt.field(soup_fmt.WEIGHTS):
+               np.where(alive[:, None], weights, runformat.FLOAT_FILL)}  # fmt: skip
+        for name, dtype in soup_fmt.SNAPSHOT_FIELDS:
             value = getattr(store, name).cpu().numpy().astype(dtype)
-            out[f"{runformat.PARTICLES}/{name}"] = np.where(alive, value, -1).astype(dtype)
-        out[runformat.BONDS] = self.bonds()
+            out[soup_fmt.field(name)] = np.where(alive, value, runformat.INT_FILL).astype(dtype)
+        out[soup_fmt.BONDS] = self.bonds()
         return out
 
     # ---- checkpoints ---------------------------------------------------------------------

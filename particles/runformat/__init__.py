@@ -1,238 +1,63 @@
-"""The run-file format's one definition: names, version, groups, columns, fills, labels.
+"""The run-file format's one definition: each kind's vocabulary, declared once as data.
 
-The writer (``chemistry/recorder.py``), the reader (``analysis/load.py``) and the test fixtures
-all take these from here, so a name or a fill value exists once (``docs/runfile.md``). It
-lives in ``particles`` because it is the one room both the writer and the reader may import;
-it holds vocabulary and the one function that opens an HDF5 file and says, in one line, why it
-cannot (missing, foreign, truncated, locked, damaged).
+The writers (each kind's ``layout()`` in ``chemistry/``, the recorder), the readers
+(``analysis/``) and the test fixtures take every group, series, table, column, dtype, fill and
+enum label from here, so no name is typed twice (``docs/runfile.md``). It lives in
+``particles`` because it is the one room both the writer and the reader may import.
 
-Version history: 1 (soups only, operator names as a JSON list), 2 (model kinds; operator
-codes as a JSON object; ``/connectivity/organism_sizes``; the resolved operator schedule and
-rule digests in the spec). Readers accept every version in ``READABLE_VERSIONS``.
+One module per job:
+
+* ``common``    root attributes, spec, observables, series members, fills, the ``events`` table;
+* ``soup``      particle snapshots, bonds, organism sizes, lineage tables, cause labels;
+* ``organism``  the organism's snapshot fields and per-epoch observables;
+* ``quine``     member weights, projections and the quine observables;
+* ``evolution`` SeRANN population and architecture tables (the slot for that kind's names: until
+  it is filled, ``chemistry/evolution.py`` and ``analysis/evolution.py`` spell them);
+* ``files``     ``open_h5``, ``check_root``, ``read_spec``, ``verify`` (what is wrong with a file).
+
+A new kind adds ``runformat/<kind>.py`` declaring its names and imports it in both its model
+(``layout()``) and its analyses. The soup's and the shared names are re-exported here, as before
+the split (``runformat.PARTICLES``, ``runformat.EVENTS``, …).
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
-
-import numpy as np
-
-from ..errors import SnapshotError
-
-FORMAT = "neurosoup-run"
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)
-CHECKPOINT_FORMAT = "neurosoup-checkpoint"
-CHECKPOINT_VERSION = 2
-
-# ---- groups ----------------------------------------------------------------------------------
-SPEC = "parameters/spec"
-OBSERVABLES = "observables"
-PARTICLES = "particles/all"
-BONDS = "connectivity/bonds"
-ORGANISM_SIZES = "connectivity/organism_sizes"
-EVENTS = "events"
-BIRTHS = "lineage/births"
-DEATHS = "lineage/deaths"
-
-# ---- fills and labels ------------------------------------------------------------------------
-FLOAT_FILL = np.nan
-INT_FILL = -1
-BIRTH_CAUSES = ("seed", "respawn", "offspring")
-DEATH_CAUSES = ("divergent", "zero", "replaced")
-SEED, RESPAWN, OFFSPRING = range(3)  # birth cause codes
-DIVERGENT, ZERO, REPLACED = range(3)  # death cause codes
-
-# ---- columns: (name, dtype) ------------------------------------------------------------------
-EVENT_COLUMNS = (
-    ("tick", np.int64), ("operator", np.int8), ("actor", np.int64), ("counterpart", np.int64),
-    ("changed", np.int64), ("applied", np.bool_),
-)  # fmt: skip
-BIRTH_COLUMNS = (
-    ("uid", np.int64), ("parent_uid", np.int64), ("co_parent_uid", np.int64),
-    ("born_at", np.int64), ("cause", np.int8),
-)  # fmt: skip
-DEATH_COLUMNS = (("uid", np.int64), ("died_at", np.int64), ("cause", np.int8))
-#: the per-slot fields of a particle snapshot besides ``weights``
-SNAPSHOT_FIELDS = (
-    ("uid", np.int64), ("parent_uid", np.int64), ("born_at", np.int64), ("ptype", np.int8),
-)  # fmt: skip
-
-_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
-
-
-def fill_value(dtype: Any) -> Any:
-    """The fill of a dataset of this dtype: NaN for floats, −1 for ints, False for bools."""
-    kind = np.dtype(dtype).kind
-    if kind == "f":
-        return FLOAT_FILL
-    if kind == "b":
-        return False
-    return INT_FILL
-
-
-def operator_names(attr: Any) -> dict[int, str]:
-    """``/events`` attrs['operators'] → {code: name}; reads v1 lists and v2 objects."""
-    if attr is None:
-        return {}
-    raw = json.loads(attr.decode() if isinstance(attr, bytes) else str(attr))
-    if isinstance(raw, list):
-        return dict(enumerate(str(n) for n in raw))
-    return {int(code): str(name) for code, name in raw.items()}
-
-
-def _has_signature(path: Path) -> bool:
-    """True if an HDF5 superblock signature sits at 0, 512, 1024, … (the spec's offsets)."""
-    size = path.stat().st_size
-    with path.open("rb") as fh:
-        offset = 0
-        while offset + 8 <= size:
-            fh.seek(offset)
-            if fh.read(8) == _HDF5_SIGNATURE:
-                return True
-            offset = 512 if offset == 0 else offset * 2
-    return False
-
-
-def open_h5(path: str | Path, mode: str = "r") -> Any:
-    """Open an HDF5 file, or raise one ``SnapshotError`` line saying why it cannot be.
-
-    Tells apart: a missing file, a file that is not HDF5 at all (foreign), a truncated file
-    (a run killed before its first flush, or a partial copy), a file another process holds
-    locked (a run still writing it) and any other damage.
-    """
-    import h5py  # only the functions that touch files need h5py
-
-    path = Path(path)
-    if not path.is_file():
-        raise SnapshotError(f"{path}: no such file; check the path of the run file")
-    if not _has_signature(path):
-        raise SnapshotError(
-            f"{path}: not an HDF5 file (no HDF5 signature), so not a neurosoup run; pass a file "
-            "written by `neurosoup run --out`"
-        )
-    try:
-        return h5py.File(path, mode)
-    except OSError as exc:
-        text = str(exc)
-        if "truncated file" in text:
-            raise SnapshotError(
-                f"{path}: truncated (the file is shorter than HDF5 says it must be: a run killed "
-                "before its first flush, or an incomplete copy); copy it again or re-run"
-            ) from None
-        if "unable to lock file" in text or getattr(exc, "errno", None) == 11:
-            raise SnapshotError(
-                f"{path}: locked by another process (a run still writing it?); wait for it to "
-                "finish, or analyse a copy of the file"
-            ) from None
-        raise SnapshotError(
-            f"{path}: damaged HDF5 file ({text.split('(')[-1].rstrip(')') or text}); restore it "
-            "from a copy or re-run the scenario"
-        ) from None
-
-
-#: the root attribute of ``neurosoup evaluate`` files (re-evaluations, not runs)
-EVALUATION_ATTR = "neurosoup_evaluation"
-
-
-def check_root(file: Any, path: str | Path) -> tuple[int, str]:
-    """Check the root attributes of an open run file; returns (format_version, kind)."""
-    attrs = file.attrs
-    fmt = attrs.get("format")
-    fmt = fmt.decode() if isinstance(fmt, bytes) else fmt
-    if fmt != FORMAT and EVALUATION_ATTR in attrs:
-        raise SnapshotError(
-            f"{path} is a `neurosoup evaluate` file, not a run; read it with "
-            "neurosoup.analysis.evolution.read_evaluation (epistasis: analysis.epistasis)"
-        )
-    if fmt != FORMAT:
-        raise SnapshotError(
-            f"{path}: an HDF5 file but not a neurosoup run (root attribute format={fmt!r}, "
-            f"expected {FORMAT!r}); pass a file written by `neurosoup run --out`"
-        )
-    version = attrs.get("format_version")
-    if version is None:
-        raise SnapshotError(
-            f"{path}: group / is damaged (no format_version attribute); re-run the scenario"
-        )
-    if int(version) > FORMAT_VERSION:
-        raise SnapshotError(
-            f"{path}: run file format_version {int(version)} is newer than this neurosoup "
-            f"(knows <= {FORMAT_VERSION}); upgrade neurosoup to read it"
-        )
-    kind = attrs.get("kind", "soup")
-    return int(version), kind.decode() if isinstance(kind, bytes) else str(kind)
-
-
-def verify(file: Any, path: str | Path) -> None:
-    """Read every object of an open run file; the first damaged group is a ``SnapshotError``.
-
-    Damage: a header that does not load, a chunk whose checksum fails, a bad attribute.
-
-    Run files carry fletcher32 checksums on every chunked dataset, so a flipped bit in data is
-    found here too; files written before that only show damage HDF5 itself notices.
-    """
-    stack: list[tuple[str, Any]] = [("/", file)]
-    while stack:
-        name, group = stack.pop()
-        try:
-            dict(group.attrs)
-            members = list(group.keys())
-        except (OSError, KeyError, ValueError, RuntimeError, TypeError) as exc:
-            raise _damaged(path, name, exc) from None
-        for key in members:
-            where = f"{name.rstrip('/')}/{key}"
-            try:
-                obj = group[key]
-                dict(obj.attrs)
-                if hasattr(obj, "keys"):
-                    stack.append((where, obj))
-                    continue
-                if obj.shape is None or obj.size == 0:
-                    continue
-                if obj.ndim == 0:
-                    obj[()]
-                    continue
-                row_bytes = obj.dtype.itemsize * (obj.size // obj.shape[0])
-                rows = max(1, (16 << 20) // max(1, row_bytes))  # read 16 MB at a time
-                for start in range(0, obj.shape[0], rows):
-                    obj[start : start + rows]
-            except (OSError, KeyError, ValueError, RuntimeError, TypeError) as exc:
-                raise _damaged(path, where.rsplit("/", 1)[0] or "/", exc) from None
-
-
-def _damaged(path: str | Path, group: str, exc: BaseException) -> SnapshotError:
-    text = str(exc).split("(")[-1].rstrip(")") if "(" in str(exc) else str(exc)
-    return SnapshotError(
-        f"{path}: group {group} is damaged ({text or type(exc).__name__}); restore the file "
-        "from a copy or re-run the scenario"
-    )
-
-
-def read_spec(file: Any, path: str | Path) -> dict[str, Any]:
-    """The JSON spec of an open run file (``/parameters/spec``), checked to be an object."""
-    if SPEC not in file:
-        raise SnapshotError(f"{path}: group /{SPEC} is damaged (missing); re-run the scenario")
-    try:
-        raw = file[SPEC][()]
-        spec = json.loads(raw.decode() if isinstance(raw, bytes) else str(raw))
-    except (OSError, ValueError) as exc:
-        raise SnapshotError(
-            f"{path}: group /{SPEC} is damaged (not JSON: {exc}); re-run the scenario"
-        ) from None
-    if not isinstance(spec, dict):
-        raise SnapshotError(f"{path}: group /{SPEC} is damaged (JSON is not an object)")
-    root = file.attrs.get("kind")
-    root = root.decode() if isinstance(root, bytes) else root
-    if root is not None and "kind" in spec and spec["kind"] != root:
-        raise SnapshotError(
-            f"{path}: group / is damaged (root attribute kind={root!r} but /{SPEC} says "
-            f"{spec['kind']!r}); restore the file from a copy or re-run the scenario"
-        )
-    return spec
-
+from . import common, organism, quine, soup
+from .common import (
+    CHECKPOINT_FORMAT,
+    CHECKPOINT_VERSION,
+    EVALUATION_ATTR,
+    EVENT_COLUMNS,
+    EVENTS,
+    FLOAT_FILL,
+    FORMAT,
+    FORMAT_VERSION,
+    INT_FILL,
+    OBSERVABLES,
+    READABLE_VERSIONS,
+    SPEC,
+    fill_value,
+    operator_names,
+)
+from .files import check_root, open_h5, read_spec, verify
+from .soup import (
+    BIRTH_CAUSES,
+    BIRTH_COLUMNS,
+    BIRTHS,
+    BONDS,
+    DEATH_CAUSES,
+    DEATH_COLUMNS,
+    DEATHS,
+    DIVERGENT,
+    OFFSPRING,
+    ORGANISM_SIZES,
+    PARTICLES,
+    REPLACED,
+    RESPAWN,
+    SEED,
+    SNAPSHOT_FIELDS,
+    ZERO,
+)
 
 __all__ = [
     "BIRTHS",
@@ -244,20 +69,33 @@ __all__ = [
     "DEATHS",
     "DEATH_CAUSES",
     "DEATH_COLUMNS",
+    "DIVERGENT",
+    "EVALUATION_ATTR",
     "EVENTS",
     "EVENT_COLUMNS",
+    "FLOAT_FILL",
     "FORMAT",
     "FORMAT_VERSION",
+    "INT_FILL",
     "OBSERVABLES",
+    "OFFSPRING",
     "ORGANISM_SIZES",
     "PARTICLES",
     "READABLE_VERSIONS",
+    "REPLACED",
+    "RESPAWN",
+    "SEED",
     "SNAPSHOT_FIELDS",
     "SPEC",
+    "ZERO",
     "check_root",
+    "common",
     "fill_value",
     "open_h5",
     "operator_names",
+    "organism",
+    "quine",
     "read_spec",
+    "soup",
     "verify",
 ]
