@@ -10,7 +10,7 @@ Map of the package:
     experiments.py  the 2019 comparison and second-order counts as pure functions
     classify.py  ParticleType, classify, replication_stats / replication_r2
     store.py     ParticleStore (struct of arrays, stable slots) and its Particle views
-    runformat.py the run file's vocabulary (names, version, columns, labels) and open_h5
+    runformat/   the run file's vocabulary, one module per kind (names, columns, labels); open_h5
     organism.py  OrganismNetwork (every edge a particle), OrganismType, re-substitution
     quine.py     QuineSpec, QuinePopulation: batched neural network quines, regeneration
     quine_train.py  per-member quine optimisers, epochs, alternation, auxiliary loss
