@@ -11,8 +11,7 @@ One module per job:
 * ``soup``      particle snapshots, bonds, organism sizes, lineage tables, cause labels;
 * ``organism``  the organism's snapshot fields and per-epoch observables;
 * ``quine``     member weights, projections and the quine observables;
-* ``evolution`` SeRANN population and architecture tables (the slot for that kind's names: until
-  it is filled, ``chemistry/evolution.py`` and ``analysis/evolution.py`` spell them);
+* ``evolution`` SeRANN population and architecture tables, ``neurosoup evaluate`` files;
 * ``files``     ``open_h5``, ``check_root``, ``read_spec``, ``verify`` (what is wrong with a file).
 
 A new kind adds ``runformat/<kind>.py`` declaring its names and imports it in both its model
