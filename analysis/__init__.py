@@ -12,6 +12,8 @@ Map of the package (never imports ``neurosoup.chemistry`` or ``neurosoup.scenari
     evolution_evaluation.py  `neurosoup evaluate` files: read, per-genotype summary, noise
     evolution_plots.py  the evolution figures
     soup.py        type counts, whitened PCA trajectories, lineages, organism sizes, distances
+    complexity.py  high-order entropy of every kind over time (analysis and figure)
+    complexity.py  high-order entropy of every kind over time (analysis and figure)
     phylogeny.py   ALife-standard phylogenies (CSV, streamed) and Newick of soups, evolution
                    runs and quine soups
     phylogeny_stats.py  phylogenetic summaries over time through phylotrackpy
@@ -28,12 +30,13 @@ Map of the package (never imports ``neurosoup.chemistry`` or ``neurosoup.scenari
 
 from neurosoup.particles import SnapshotError
 
-from . import evolution as evolution  # registers the evolution analyses
-from . import organism as organism  # registers the organism analyses
 from . import (
+    complexity,  # registers complexity for every kind  # noqa: F401
     phylogeny_stats,  # registers phylogeny, phylogeny_summary  # noqa: F401
     quine,  # registers the quine analyses  # noqa: F401
 )
+from . import evolution as evolution  # registers the evolution analyses
+from . import organism as organism  # registers the organism analyses
 from .load import Frame, Run, Snapshots, open_run
 from .robustness import robustness, run_robustness, time_to_vergence
 from .soup import (

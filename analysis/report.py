@@ -120,7 +120,9 @@ def observable_figures(run: Run, **_: int) -> Figures:
 
 def run_figures(run: Run, **kwargs: int) -> Figures:
     """Every figure that fits the run: name → (figure builder, plotted table)."""
-    return FIGURES.get(run.kind, observable_figures)(run, **kwargs)
+    from .complexity import complexity_figures  # every kind: high-order entropy over time
+
+    return {**FIGURES.get(run.kind, observable_figures)(run, **kwargs), **complexity_figures(run)}
 
 
 def soup_figures(run: Run, *, robustness_clones: int = 20, basin_steps: int = 2500) -> Figures:

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from neurosoup.particles import ConfigError, ParticleStore, classify_with_stats, runformat
+from neurosoup.particles.complexity import high_order_entropy
 
 from . import catalogue
 from . import operators as ops
@@ -192,6 +193,7 @@ class Soup(ModelBase):
         )
         store.set_types(slots, codes)
         obs = summary(codes, stats["mse"], stats["rho"])
+        obs[soup_fmt.HIGH_ORDER_ENTROPY] = high_order_entropy(weights)  # particles/complexity.py
         for op, _ in self.schedule:
             obs.update(op.observe(op.name, outcomes.get(op.name), self))
         self.observables = obs

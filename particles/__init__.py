@@ -14,6 +14,7 @@ Map of the package:
     organism.py  OrganismNetwork (every edge a particle), OrganismType, re-substitution
     quine.py     QuineSpec, QuinePopulation: batched neural network quines, regeneration
     quine_train.py  per-member quine optimisers, epochs, alternation, auxiliary loss
+    complexity.py  high-order entropy (H0 − zlib bits per byte) of weights or genotypes
     serann/      SeRANN genotypes, grammar, RiboAE and the safe program interpreter
 """
 

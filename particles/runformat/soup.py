@@ -57,4 +57,6 @@ TYPE_OBSERVABLES = tuple(count_observable(label) for label in TYPE_LABELS)
 N_ALIVE, LOSS_MEAN, LOSS_MEDIAN, LOG10_RHO_MEDIAN = (
     "n_alive", "loss_mean", "loss_median", "log10_rho_median",
 )  # fmt: skip
-BASE_OBSERVABLES = (*TYPE_OBSERVABLES, N_ALIVE, LOSS_MEAN, LOSS_MEDIAN, LOG10_RHO_MEDIAN)
+HIGH_ORDER_ENTROPY = "high_order_entropy"  # bits per byte (particles/complexity.py)
+BASE_OBSERVABLES = (*TYPE_OBSERVABLES, N_ALIVE, LOSS_MEAN, LOSS_MEDIAN, LOG10_RHO_MEDIAN,
+                    HIGH_ORDER_ENTROPY)  # fmt: skip

@@ -125,7 +125,7 @@ def test_soup_table_counts_events(runs) -> None:
 def test_figures(runs, tmp_path) -> None:
     _, paths = runs
     with open_run(paths["regen"]) as run:
-        assert set(run_figures(run)) == {"training", "regeneration", "r2_members"}
+        assert set(run_figures(run)) == {"training", "regeneration", "r2_members", "complexity"}
         pngs = write_figures(run, tmp_path / "regen")
     assert all(p.exists() and p.with_suffix(".csv").exists() for p in pngs)
     with open_run(paths["aux"]) as run:
