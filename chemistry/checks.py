@@ -1,4 +1,9 @@
-"""Validation helpers shared by configs and operator parameters: one-line ``ConfigError``s."""
+"""The validators of every config and operator parameter: one-line ``ConfigError``s.
+
+The only validator module of ``chemistry/``: soup, organism, quine and evolution configs and
+the operator catalogue check their values here, so one kind of mistake reads the same for
+every kind.
+"""
 
 from __future__ import annotations
 
@@ -51,11 +56,23 @@ def check_positive(name: str, value: object, *, allow_zero: bool = False) -> Non
         raise ConfigError(f"{name} must be a finite number {relation}, got {value}")
 
 
+def check_number(
+    name: str, value: object, low: float, *, integer: bool = False, strict: bool = False
+) -> None:
+    """A number (an int with ``integer``) ≥ ``low`` (> ``low`` with ``strict``), not NaN."""
+    bad = isinstance(value, bool) or not isinstance(value, int if integer else int | float)
+    if bad or not (value > low if strict else value >= low) or value != value:
+        what = "an int" if integer else "a number"
+        rel = ">" if strict else ">="
+        raise ConfigError(f"{name} must be {what} {rel} {low:g}, got {value!r}")
+
+
 def check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
-    """One of ``allowed``."""
+    """One of ``allowed`` (with the closest one suggested)."""
     if value not in allowed:
         raise ConfigError(
-            f"{name} must be one of {', '.join(repr(a) for a in allowed)}, got {value!r}"
+            f"{name} must be one of {', '.join(repr(a) for a in allowed)}, got {value!r}."
+            f"{suggest(str(value), allowed)}"
         )
 
 
@@ -70,6 +87,7 @@ __all__ = [
     "check_bool",
     "check_choice",
     "check_int",
+    "check_number",
     "check_positive",
     "check_rate",
     "suggest",

@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from neurosoup.particles import ConfigError, ParticleSpec
 
@@ -39,6 +39,7 @@ from .checks import (
     suggest,
     type_name,
 )
+from .config_base import ConfigBase
 
 DTYPES = ("float32", "float64")
 
@@ -70,7 +71,7 @@ _CORE = ("particle", "n_particles", "steps", "dtype", "epsilon", "strict", "lr",
 
 
 @dataclass(frozen=True, init=False)
-class SoupConfig:
+class SoupConfig(ConfigBase):
     """Everything that defines a soup's dynamics and its recording cadence.
 
     Args:
@@ -99,6 +100,7 @@ class SoupConfig:
     snapshot_every: int = 1
     checkpoint_every: int = 10
     operators: tuple[OperatorSpec, ...] = field(default=DEFAULT_SCHEDULE)
+    noun: ClassVar[str] = "soup"
 
     def __init__(self, **settings: Any) -> None:
         core = {k: settings.pop(k) for k in list(settings) if k in _CORE}
@@ -142,48 +144,23 @@ class SoupConfig:
         """Names of the user rules in the schedule, in order."""
         return tuple(e.name for e in self.operators if e.name not in catalogue.BUILT_INS)
 
-    def replace(self, **changes: Any) -> SoupConfig:
-        """A copy with some settings changed (``particle`` dicts merge field by field)."""
-        return SoupConfig.from_dict(merge_overrides(self.to_dict(), changes))
-
-    # ---- JSON ------------------------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict; the particle spec is a nested dict, the schedule a list of dicts."""
-        out: dict[str, Any] = {}
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if f.name == "particle":
-                value = value.to_dict()
-            elif f.name == "operators":
-                value = [e.to_dict() for e in value]
-            out[f.name] = value
-        return out
-
-    def to_json(self) -> str:
-        """The config as a JSON string."""
-        return json.dumps(self.to_dict(), sort_keys=True)
+    # ---- JSON (``ConfigBase``): the particle spec merges field by field --------------------
+    def _merge(self, data: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+        """``particle`` dicts merge field by field; ``op.param`` and flat keys are settings."""
+        return merge_overrides(data, changes)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SoupConfig:
-        """Build a config from ``to_dict`` output (or overrides); unknown keys raise."""
-        if not isinstance(data, dict):
-            raise ConfigError(f"a soup config must be a mapping, got {type_name(data)}")
+    def _check_keys(cls, data: dict[str, Any]) -> None:
         check_keys(data)
-        kwargs = dict(data)
-        particle = kwargs.get("particle")
+
+    @classmethod
+    def _from_json_values(cls, data: dict[str, Any]) -> dict[str, Any]:
+        """The particle spec from its dict (its keys checked with a did-you-mean)."""
+        particle = data.get("particle")
         if isinstance(particle, dict):
             check_keys(particle, particle=True)
-            kwargs["particle"] = ParticleSpec(**particle)
-        return cls(**kwargs)
-
-    @classmethod
-    def from_json(cls, text: str) -> SoupConfig:
-        """Inverse of ``to_json``."""
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"soup config is not valid JSON ({exc})") from None
-        return cls.from_dict(data)
+            data["particle"] = ParticleSpec(**particle)
+        return data
 
 
 # ---- schedule parsing ---------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import ClassVar
 
 from neurosoup.particles import ConfigError, ShapeError
 from neurosoup.particles.serann import default_ribosome, interpret
@@ -16,7 +16,8 @@ from neurosoup.particles.serann.genotype import ANCESTOR_HEX, from_hex
 from neurosoup.particles.serann.ir import Death, ProgramIR
 from neurosoup.particles.serann.train import TrainSettings
 
-from .checks import suggest
+from .checks import check_choice, check_number
+from .config_base import ConfigBase
 
 TASKS = ("digits", "mnist5k")
 FOUNDERS = ("ancestor", "corpus")
@@ -25,22 +26,8 @@ EXECUTORS = ("inline", "process")
 DTYPES = ("float32", "float64")
 
 
-def _num(name: str, value: object, low: float, *, integer: bool = False, strict: bool = False):
-    bad = isinstance(value, bool) or not isinstance(value, int if integer else int | float)
-    if bad or not (value > low if strict else value >= low) or value != value:
-        what = "an int" if integer else "a number"
-        rel = ">" if strict else ">="
-        raise ConfigError(f"{name} must be {what} {rel} {low:g}, got {value!r}")
-
-
-def _choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise ConfigError(f"{name} must be one of {', '.join(map(repr, allowed))}, got "
-                          f"{value!r}.{suggest(str(value), allowed)}")  # fmt: skip
-
-
 @dataclass(frozen=True)
-class EvolutionConfig:
+class EvolutionConfig(ConfigBase):
     """A SeRANN evolution run (science/serann.md).
 
     Args:
@@ -86,25 +73,27 @@ class EvolutionConfig:
     snapshot_every: int = 1
     checkpoint_every: int = 1
 
+    noun: ClassVar[str] = "evolution"
+
     def __post_init__(self) -> None:
-        _num("population", self.population, 2, integer=True)
-        _choice("founders", self.founders, FOUNDERS)
-        _choice("task", self.task, TASKS)
-        _num("train_steps", self.train_steps, 0, integer=True)
-        _num("lr", self.lr, 0, strict=True)
-        _num("batch", self.batch, 1, integer=True)
-        _num("adam_eps", self.adam_eps, 0, strict=True)
-        _num("fertility_exponent", self.fertility_exponent, 0)
-        _num("first_copies", self.first_copies, 1, integer=True)
-        _num("copies_factor", self.copies_factor, 1, integer=True)
-        _num("param_cap", self.param_cap, 1, integer=True)
-        _choice("dtype", self.dtype, DTYPES)
-        _choice("executor", self.executor, EXECUTORS)
-        _num("workers", self.workers, 1, integer=True)
-        _num("stack_below", self.stack_below, 0, integer=True)
-        _num("steps", self.steps, 0, integer=True)
-        _num("snapshot_every", self.snapshot_every, 1, integer=True)
-        _num("checkpoint_every", self.checkpoint_every, 1, integer=True)
+        check_number("population", self.population, 2, integer=True)
+        check_choice("founders", self.founders, FOUNDERS)
+        check_choice("task", self.task, TASKS)
+        check_number("train_steps", self.train_steps, 0, integer=True)
+        check_number("lr", self.lr, 0, strict=True)
+        check_number("batch", self.batch, 1, integer=True)
+        check_number("adam_eps", self.adam_eps, 0, strict=True)
+        check_number("fertility_exponent", self.fertility_exponent, 0)
+        check_number("first_copies", self.first_copies, 1, integer=True)
+        check_number("copies_factor", self.copies_factor, 1, integer=True)
+        check_number("param_cap", self.param_cap, 1, integer=True)
+        check_choice("dtype", self.dtype, DTYPES)
+        check_choice("executor", self.executor, EXECUTORS)
+        check_number("workers", self.workers, 1, integer=True)
+        check_number("stack_below", self.stack_below, 0, integer=True)
+        check_number("steps", self.steps, 0, integer=True)
+        check_number("snapshot_every", self.snapshot_every, 1, integer=True)
+        check_number("checkpoint_every", self.checkpoint_every, 1, integer=True)
         if self.founders == "ancestor":
             self.ancestor_ir()
 
@@ -140,26 +129,6 @@ class EvolutionConfig:
                 "pick a genotype whose decoded program is valid (e.g. the default ANCESTOR_HEX)"
             )
         return ir
-
-    def replace(self, **changes: Any) -> EvolutionConfig:
-        """A copy with some fields changed (validated)."""
-        return EvolutionConfig.from_dict({**self.to_dict(), **changes})
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> EvolutionConfig:
-        """Build from ``to_dict`` output; unknown keys raise with a did-you-mean."""
-        if not isinstance(data, dict):
-            raise ConfigError(f"an evolution config must be a mapping, got {type(data).__name__}")
-        for key in data:
-            if key not in CONFIG_KEYS:
-                raise ConfigError(f"unknown evolution setting `{key}`."
-                                  f"{suggest(str(key), CONFIG_KEYS)} Known settings: "
-                                  f"{', '.join(CONFIG_KEYS)}")  # fmt: skip
-        return cls(**data)
 
 
 CONFIG_KEYS = tuple(f.name for f in dataclasses.fields(EvolutionConfig))

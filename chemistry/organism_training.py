@@ -16,7 +16,6 @@ independent per-particle optimizers. Validation (types, metrics) runs after step
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import itertools
 import json
 import math
@@ -39,6 +38,8 @@ from neurosoup.particles import (
 from neurosoup.particles.organism import ON_ACTIVATIONS, ON_RESIDUALS
 from neurosoup.particles.runformat import organism as organism_fmt
 
+from .checks import check_choice, check_int, check_positive
+from .config_base import ConfigBase
 from .model_kinds import Layout, ModelBase, Series, register_kind
 from .tasks import FASHION_MNIST_DIR, NATIVE_SHAPES, TASKS, AdditionTask, ImageTask, load_images
 
@@ -61,7 +62,7 @@ REFERENCE = {
 
 # ---- config ------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class OrganismConfig:
+class OrganismConfig(ConfigBase):
     """Everything that defines an organism training run (frozen, validated, JSON round-trip).
 
     Attributes:
@@ -116,36 +117,38 @@ class OrganismConfig:
     checkpoint_every: int = 10
     init_weights: tuple[tuple[float, ...], ...] | None = None
     source: dict[str, Any] | None = None
+    noun: ClassVar[str] = "organism"
+    omit_when_empty: ClassVar[tuple[str, ...]] = ("init_weights", "source")  # older specs
 
     def __post_init__(self) -> None:
         if isinstance(self.layer_sizes, list):
             object.__setattr__(self, "layer_sizes", tuple(self.layer_sizes))
-        _choice("task", self.task, TASKS)
-        _choice("activation", self.activation, ON_ACTIVATIONS)
-        _choice("residual", self.residual, ON_RESIDUALS)
-        _choice("dtype", self.dtype, ("float32", "float64"))
-        _int("hidden", self.hidden, 1)
-        _int("st_steps_per_batch", self.st_steps_per_batch, 0)
-        _int("batch_size", self.batch_size, 1)
-        _int("test_size", self.test_size, 1)
-        _int("validate_every", self.validate_every, 1)
-        _int("steps", self.steps, 0)
-        _int("snapshot_every", self.snapshot_every, 1)
-        _int("checkpoint_every", self.checkpoint_every, 1)
+        check_choice("task", self.task, TASKS)
+        check_choice("activation", self.activation, ON_ACTIVATIONS)
+        check_choice("residual", self.residual, ON_RESIDUALS)
+        check_choice("dtype", self.dtype, ("float32", "float64"))
+        check_int("hidden", self.hidden, 1)
+        check_int("st_steps_per_batch", self.st_steps_per_batch, 0)
+        check_int("batch_size", self.batch_size, 1)
+        check_int("test_size", self.test_size, 1)
+        check_int("validate_every", self.validate_every, 1)
+        check_int("steps", self.steps, 0)
+        check_int("snapshot_every", self.snapshot_every, 1)
+        check_int("checkpoint_every", self.checkpoint_every, 1)
         if self.n_batches is not None:
-            _int("n_batches", self.n_batches, 1)
+            check_int("n_batches", self.n_batches, 1)
         if self.image_size is not None:
-            _int("image_size", self.image_size, 1)
+            check_int("image_size", self.image_size, 1)
             if self.task == "addition":
                 raise ConfigError("image_size applies to image tasks only; set it to None")
         for name in ("lr", "st_lr", "epsilon"):
-            _number(name, getattr(self, name), positive=True)
+            check_positive(name, getattr(self, name))
         for name in ("momentum", "st_momentum", "noise_std"):
-            _number(name, getattr(self, name), positive=False)
+            check_positive(name, getattr(self, name), allow_zero=True)
         if self.task == "addition" and self.noise_std != 0:
             raise ConfigError("noise_std applies to image tasks only; set it to 0")
         if self.train_first is not None:
-            _number("train_first", self.train_first, positive=True)
+            check_positive("train_first", self.train_first)
             if self.task == "addition":
                 raise ConfigError(
                     "train_first is a train-accuracy threshold for image tasks; "
@@ -156,7 +159,7 @@ class OrganismConfig:
         if not isinstance(self.layer_sizes, tuple) or len(self.layer_sizes) < 2:
             raise ConfigError(f"layer_sizes must list >= 2 sizes, got {self.layer_sizes!r}")
         for n in self.layer_sizes:
-            _int("every layer size", n, 1)
+            check_int("every layer size", n, 1)
         if self.init_weights is not None:
             object.__setattr__(self, "init_weights", _check_init(self))
         if self.source is not None and not isinstance(self.source, dict):
@@ -183,51 +186,12 @@ class OrganismConfig:
         """The particle spec, ``ParticleSpec(5, hidden, 1)``."""
         return ParticleSpec(5, self.hidden, 1)
 
-    def replace(self, **changes: Any) -> OrganismConfig:
-        """A copy with some fields changed (validated like ``from_dict``)."""
-        return OrganismConfig.from_dict({**self.to_dict(), **changes})
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (``layer_sizes`` as a list)."""
-        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        out["layer_sizes"] = list(self.layer_sizes)
-        for key in ("init_weights", "source"):  # absent unless set: older specs stay identical
-            if out[key] is None:
-                del out[key]
-        if self.init_weights is not None:
-            out["init_weights"] = [list(row) for row in self.init_weights]
-        return out
-
-    def to_json(self) -> str:
-        """The config as a JSON string."""
-        return json.dumps(self.to_dict(), sort_keys=True)
-
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> OrganismConfig:
-        """Build a config from ``to_dict`` output; unknown keys raise with a suggestion."""
-        if not isinstance(data, dict):
-            raise ConfigError(f"an organism config must be a mapping, got {type(data).__name__}")
-        for key in data:
-            if key not in CONFIG_KEYS:
-                close = difflib.get_close_matches(str(key), CONFIG_KEYS, n=1, cutoff=0.6)
-                hint = f" Did you mean `{close[0]}`?" if close else ""
-                raise ConfigError(
-                    f"unknown organism setting `{key}`.{hint} "
-                    f"Known settings: {', '.join(CONFIG_KEYS)}"
-                )
-        kwargs = dict(data)
-        if isinstance(kwargs.get("layer_sizes"), list):
-            kwargs["layer_sizes"] = tuple(kwargs["layer_sizes"])
-        return cls(**kwargs)
-
-    @classmethod
-    def from_json(cls, text: str) -> OrganismConfig:
-        """Inverse of ``to_json``."""
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"organism config is not valid JSON ({exc})") from None
-        return cls.from_dict(data)
+    def _from_json_values(cls, data: dict[str, Any]) -> dict[str, Any]:
+        """``layer_sizes`` comes back from JSON as a list: a tuple again."""
+        if isinstance(data.get("layer_sizes"), list):
+            data["layer_sizes"] = tuple(data["layer_sizes"])
+        return data
 
 
 CONFIG_KEYS = tuple(f.name for f in dataclasses.fields(OrganismConfig))
@@ -251,25 +215,6 @@ def _check_init(config: OrganismConfig) -> tuple[tuple[float, ...], ...]:
             "`neurosoup harvest`"
         )
     return tuple(tuple(float(v) for v in r) for r in rows)
-
-
-def _choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        close = difflib.get_close_matches(str(value), allowed, n=1, cutoff=0.6)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ConfigError(f"unknown {name} {value!r}; expected one of {allowed}.{hint}")
-
-
-def _int(name: str, value: object, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"{name} must be an int >= {minimum}, got {value!r}")
-
-
-def _number(name: str, value: object, *, positive: bool) -> None:
-    ok = not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
-    if not ok or (value <= 0 if positive else value < 0):
-        relation = "> 0" if positive else ">= 0"
-        raise ConfigError(f"{name} must be a finite number {relation}, got {value!r}")
 
 
 # ---- the batched kernels of one batch ----------------------------------------------------

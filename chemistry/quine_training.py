@@ -36,7 +36,8 @@ from neurosoup.particles.quine import INIT_PRESETS, QUINE_CLASSES, TRIVIAL_R2, c
 from neurosoup.particles.quine_train import DEFAULT_LR, check_optimiser
 from neurosoup.particles.runformat import quine as quine_fmt
 
-from .config import suggest
+from .checks import check_bool, check_choice, check_int, type_name
+from .config_base import ConfigBase
 from .model_kinds import Layout, ModelBase, Series, Table, register_kind
 from .quine_operators import QuineTick, event_names, lookup, resolve_schedule
 
@@ -45,23 +46,6 @@ DATASETS = ("digits", "mnist5k")
 DTYPES = ("float32", "float64")
 #: per-step observables, in file order (``accuracy`` only for auxiliary quines)
 OBSERVABLES = quine_fmt.OBSERVABLES
-
-
-def _type(value: object) -> str:
-    return type(value).__name__
-
-
-def _int(name: str, value: object, low: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ConfigError(f"{name} must be an int >= {low}, got {value!r}")
-
-
-def _choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise ConfigError(
-            f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}."
-            f"{suggest(str(value), allowed)}"
-        )
 
 
 def _per_member(name: str, value: Any, q: int) -> tuple:
@@ -77,7 +61,7 @@ def _per_member(name: str, value: Any, q: int) -> tuple:
 
 
 @dataclass(frozen=True)
-class QuineConfig:
+class QuineConfig(ConfigBase):
     """A quine run: architecture, population, optimisers, regeneration and cadences.
 
     Args:
@@ -126,15 +110,16 @@ class QuineConfig:
     snapshot_every: int = 1
     checkpoint_every: int = 10
     operators: tuple[dict[str, Any], ...] = ()
+    noun: ClassVar[str] = "quine"
+    omit_when_empty: ClassVar[tuple[str, ...]] = ("operators",)
 
     def __post_init__(self) -> None:
-        _choice("network", self.network, NETWORKS)
-        _int("hidden", self.hidden, 2)
-        _choice("dataset", self.dataset, DATASETS)
-        _int("population", self.population, 1)
-        _choice("init", self.init, INIT_PRESETS)
-        if not isinstance(self.shared_init, bool):
-            raise ConfigError(f"shared_init must be true or false, got {self.shared_init!r}")
+        check_choice("network", self.network, NETWORKS)
+        check_int("hidden", self.hidden, 2)
+        check_choice("dataset", self.dataset, DATASETS)
+        check_int("population", self.population, 1)
+        check_choice("init", self.init, INIT_PRESETS)
+        check_bool("shared_init", self.shared_init)
         q = self.population
         names = _per_member("optimiser", self.optimiser, q)
         for n in names:
@@ -148,10 +133,9 @@ class QuineConfig:
                     raise ConfigError(f"lr must be a finite number > 0 (or null), got {x!r}")
             if isinstance(self.lr, list):
                 object.__setattr__(self, "lr", tuple(self.lr))
-        _int("minibatch", self.minibatch, 1)
-        if not isinstance(self.regeneration, bool):
-            raise ConfigError(f"regeneration must be true or false, got {self.regeneration!r}")
-        _int("epochs_per_generation", self.epochs_per_generation, 0)
+        check_int("minibatch", self.minibatch, 1)
+        check_bool("regeneration", self.regeneration)
+        check_int("epochs_per_generation", self.epochs_per_generation, 0)
         if not self.regeneration and self.epochs_per_generation == 0:
             raise ConfigError(
                 "epochs_per_generation = 0 (regeneration only) needs regeneration = true"
@@ -174,10 +158,10 @@ class QuineConfig:
             object.__setattr__(self, "classification_only", tuple(self.classification_only))
         if any(flags) and self.network != "auxiliary":
             raise ConfigError("classification_only needs network = 'auxiliary'")
-        _choice("dtype", self.dtype, DTYPES)
-        _int("steps", self.steps, 0)
-        _int("snapshot_every", self.snapshot_every, 1)
-        _int("checkpoint_every", self.checkpoint_every, 1)
+        check_choice("dtype", self.dtype, DTYPES)
+        check_int("steps", self.steps, 0)
+        check_int("snapshot_every", self.snapshot_every, 1)
+        check_int("checkpoint_every", self.checkpoint_every, 1)
         ops = resolve_schedule(self.operators)
         if ops and self.network != "vanilla":
             raise ConfigError(
@@ -223,13 +207,13 @@ class QuineConfig:
         t = self.epochs_per_generation
         return self.regeneration and (t == 0 or epoch % t == 0)
 
-    def replace(self, **changes: Any) -> QuineConfig:
-        """A copy with some fields changed (validated).
+    def _merge(self, data: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+        """Changes applied to ``to_dict()`` output.
 
         ``<operator>.<param>`` keys (``--set overwrite.rate=0.05``) set one parameter of a
         quine operator, adding it to the schedule when it is not there.
         """
-        data = self.to_dict()
+        changes = dict(changes)
         ops = [dict(e) for e in data.get("operators", [])]
         for key in [k for k in changes if "." in k]:
             name, _, param = key.partition(".")
@@ -241,47 +225,12 @@ class QuineConfig:
                 entry[param] = changes.pop(key)
         if ops:
             data["operators"] = ops
-        return QuineConfig.from_dict({**data, **changes})
-
-    # ---- JSON ------------------------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready dict (tuples as lists)."""
-        out = {}
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if f.name == "operators":
-                if value:  # absent when empty: files of runs without operators are unchanged
-                    out[f.name] = [dict(e) for e in value]
-                continue
-            out[f.name] = list(value) if isinstance(value, tuple) else value
-        return out
-
-    def to_json(self) -> str:
-        """The config as a JSON string."""
-        return json.dumps(self.to_dict(), sort_keys=True)
+        return {**data, **changes}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> QuineConfig:
-        """Build from ``to_dict`` output; unknown keys raise with a did-you-mean."""
-        if not isinstance(data, dict):
-            raise ConfigError(f"a quine config must be a mapping, got {_type(data)}")
-        for key in data:
-            if key not in CONFIG_KEYS:
-                raise ConfigError(
-                    f"unknown quine setting `{key}`.{suggest(str(key), CONFIG_KEYS)} "
-                    f"Known settings: {', '.join(CONFIG_KEYS)}"
-                )
-        kwargs = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-        return cls(**kwargs)  # type: ignore[arg-type]
-
-    @classmethod
-    def from_json(cls, text: str) -> QuineConfig:
-        """Inverse of ``to_json``."""
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"quine config is not valid JSON ({exc})") from None
-        return cls.from_dict(data)
+    def _from_json_values(cls, data: dict[str, Any]) -> dict[str, Any]:
+        """JSON lists (per-member settings, the schedule) become tuples again."""
+        return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
 
 
 CONFIG_KEYS = tuple(f.name for f in dataclasses.fields(QuineConfig))
@@ -357,7 +306,7 @@ class QuineTraining(ModelBase):
         scenario: str | None = None,
     ) -> None:
         if not isinstance(config, QuineConfig):
-            raise ConfigError(f"config must be a QuineConfig, got {_type(config)}")
+            raise ConfigError(f"config must be a QuineConfig, got {type_name(config)}")
         super().__init__(config, seed, device, scenario=scenario)
         dev, rngs = self.device, self.rngs
         self.dtype = torch.float64 if config.dtype == "float64" else torch.float32

@@ -231,7 +231,7 @@ CLI = [
     (["show", S, "--set", 'rules=["noisy_atack"]'], "`noisy_atack`", "Did you mean `noisy_attack`",
      ()),
     # --set: organism, quine and evolution config keys (evolution: bad genotype programs)
-    (["show", OR, "--set", "task=bogus"], "unknown task 'bogus'", "expected one of", ()),
+    (["show", OR, "--set", "task=bogus"], "got 'bogus'", "task must be one of", ()),
     (["show", OR, "--set", "layer_sizes=[2,0,1]"], "got 0", "must be an int >= 1", ()),
     (["show", OR, "--set", "n_particles=3"], "unknown organism setting `n_particles`",
      "Did you mean `n_batches`", ()),
