@@ -111,7 +111,8 @@ def _harvest_args(p: argparse.ArgumentParser) -> None:
                    help="harvest the K largest organisms (default 1)")
     p.add_argument("--seed", type=int, default=0,
                    help="seed of the fresh init of positions an organism never filled")
-    p.add_argument("--out", required=True, metavar="DIR", help="folder for the TOML run specs")
+    add_output(p, "--out", what="folder", noun="harvest folder", required=True, metavar="DIR",
+               help="folder for the TOML run specs")
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
