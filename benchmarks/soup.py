@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/soup.py --sizes 1000 --twin-ticks 1 --repeats 2
     .venv/bin/python benchmarks/soup.py --sizes 10000 1000000 --twin-ticks 0   # big soups
     .venv/bin/python benchmarks/soup.py --sizes 10000 1000000 --block-rows 0   # unblocked
+    .venv/bin/python benchmarks/soup.py --small          # small soups: solo and recorded tick
 
 Measured 2026-12-01 on the shared 2-core machine (load average 2-3), journal tick, particle-
 steps/s at N = 10⁴ / 10⁶: unblocked (``--block-rows 0``) 1.11·10⁷ / 2.11·10⁶ with 2 threads,
@@ -19,6 +20,14 @@ builds the snapshot arrays and writes them).
 Journal tick = attack single(0.1) + 20 self-train steps + classification and observables.
 Plain tick   = attack single(0.1) + 1 self-train step + classification and observables.
 Timings: warm-up, then the best of ``--repeats`` repetitions of ``--ticks`` ticks.
+
+``--small`` prints the small-soup table of issue 24 instead (1 thread, N = 10, 20, 100):
+the journal tick (ms, wall and CPU time of this process — CPU time is the fairer figure on
+a shared machine) and the recorded tick at N = 20 (snapshot every tick, checkpoint every 10,
+set-up excluded). Measured 2026-12-02 on the shared 2-core machine (load average 15-19), CPU
+ms per tick, main before issue 24 → after, same time window: tick N = 20 4.4 → 3.5; recorded
+N = 20 19.8-22.1 → 5.5 (before: a snapshot write and flush every tick; after: one block
+written per checkpoint).
 """
 
 from __future__ import annotations
@@ -32,6 +41,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -48,6 +58,40 @@ def journal(n: int, steps: int = 20) -> SoupConfig:
     return SoupConfig(
         n_particles=n, attack_rate=0.1, attack_pairing="single", train_steps=steps, lr=0.04
     )
+
+
+def _timed(fn: Any, repeats: int) -> tuple[float, float]:
+    """Best wall and best CPU seconds of ``repeats`` calls of ``fn``."""
+    wall = cpu = float("inf")
+    for _ in range(repeats):
+        t, c = time.perf_counter(), time.process_time()
+        fn()
+        wall, cpu = min(wall, time.perf_counter() - t), min(cpu, time.process_time() - c)
+    return wall, cpu
+
+
+def small_table(ticks: int, repeats: int) -> None:
+    """Solo tick at N = 10, 20, 100 and the recorded tick at N = 20 (ms per tick)."""
+    torch.set_num_threads(1)
+    print(f"torch {torch.__version__}, 1 thread, load average {os.getloadavg()[0]:.1f}")
+    print(f"{'N':>5} {'tick ms (wall)':>15} {'tick ms (CPU)':>14} {'µs/particle-step':>17}")
+    for n in (10, 20, 100):
+        soup = Soup(journal(n), seed=0, device="cpu")
+        soup.run(2, progress=False, threads=1)
+        wall, cpu = _timed(lambda s=soup: s.run(ticks, progress=False, threads=1), repeats)
+        print(f"{n:>5} {1e3 * wall / ticks:>15.2f} {1e3 * cpu / ticks:>14.2f} "
+              f"{1e6 * cpu / ticks / n:>17.1f}")  # fmt: skip
+
+    def recorded() -> None:
+        cfg = journal(20).replace(steps=ticks, snapshot_every=1, checkpoint_every=10)
+        soup = Soup(cfg, seed=0, device="cpu")
+        with tempfile.TemporaryDirectory() as tmp:
+            Recorder.create(Path(tmp) / "r.h5", soup).run(ticks, progress=False)
+
+    wall, cpu = _timed(recorded, repeats)
+    print(f"recorded N = 20 (snapshot every tick): {1e3 * wall / ticks:.2f} ms per tick wall, "
+          f"{1e3 * cpu / ticks:.2f} CPU (set-up included: the file and step 0)")  # fmt: skip
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
 
 
 def ticks_per_s(cfg: SoupConfig, ticks: int, repeats: int, threads: int | None) -> float:
@@ -129,8 +173,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help=f"rows per self-train block (default {ops.BLOCK_ROWS}; 0: unblocked)",
     )
+    parser.add_argument("--small", action="store_true", help="the small-soup table")
     parser.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.small:
+        small_table(max(args.ticks, 100), args.repeats)
+        return 0
     torch.set_num_threads(args.threads)  # also for the twin and the HDF5 measurement
     if args.one is not None:  # the child process of one size
         print(json.dumps(one_size(args.one, args)))

@@ -27,6 +27,7 @@ from neurosoup.particles import (
     runformat,
     second_order_step,
     self_train_step,
+    self_train_steps,
     train_pass,
 )
 
@@ -104,6 +105,8 @@ def _train(
     orders: Tensor | None,
 ) -> tuple[Tensor, Tensor, Tensor | None]:
     """``steps`` steps (``orders`` None) or passes of self-train (data None) or learn-from."""
+    if orders is None and data is None:  # plain steps: one call, the per-step work hoisted
+        return self_train_steps(spec, w, steps, lr, momentum=momentum, buf=buf)
     loss = torch.zeros(w.shape[0], dtype=w.dtype, device=w.device)
     for s in range(steps):
         if orders is not None:

@@ -10,6 +10,7 @@ step on its own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import h5py
@@ -64,33 +65,47 @@ def ragged(group: h5py.Group, shape: tuple[int, ...], dtype: Any) -> None:
 
 
 def append(ds: h5py.Dataset, rows: np.ndarray) -> None:
-    """Append ``rows`` along axis 0, widening the other axes when a frame outgrew them."""
+    """Append ``rows`` along axis 0, widening the other axes when a frame outgrew them.
+
+    Written through the low-level ``H5Dwrite`` on a hyperslab: h5py's ``ds[n:] = rows``
+    spends more time on the selection than HDF5 on the write, at these sizes.
+    """
     n = ds.shape[0]
     if rows.shape[0] == 0:
         return
     if rows.ndim > 1 and rows.shape[1:] != ds.shape[1:]:
         ds.resize((n, *np.maximum(rows.shape[1:], ds.shape[1:])))
     ds.resize(n + rows.shape[0], axis=0)
-    ds[n:] = rows
+    if ds.dtype.kind == "O" or rows.ndim != ds.ndim:
+        ds[n:] = rows
+        return
+    rows = np.ascontiguousarray(rows, dtype=ds.dtype)
+    space = ds.id.get_space()
+    space.select_hyperslab((n, *([0] * (rows.ndim - 1))), rows.shape)
+    ds.id.write(h5py.h5s.create_simple(rows.shape), space, rows)
 
 
-def write_series(file: h5py.File, s: Series, steps: list[int], values: list[np.ndarray]) -> None:
-    """Append the frames (or ragged row sets) ``values`` of ``steps`` to series ``s``."""
-    g = file[s.path]
+def write_series(
+    g: Callable[[str], h5py.Dataset], s: Series, steps: list[int], values: list[np.ndarray]
+) -> None:
+    """Append the frames (or ragged row sets) ``values`` of ``steps`` to series ``s``.
+
+    ``g(name)``: the series' dataset ``name`` (``STEP``, ``COUNT``, ``VALUE``).
+    """
     if not steps:
         return
     step_col = np.asarray(steps, dtype=_INT)
     if s.ragged:
         rows = [np.asarray(v, dtype=s.dtype).reshape(-1, *s.shape) for v in values]
-        append(g[STEP], step_col)
-        append(g[COUNT], np.asarray([len(r) for r in rows], dtype=_INT))
-        append(g[VALUE], np.concatenate(rows).reshape(-1, *s.shape))
+        append(g(STEP), step_col)
+        append(g(COUNT), np.asarray([len(r) for r in rows], dtype=_INT))
+        append(g(VALUE), np.concatenate(rows).reshape(-1, *s.shape))
         return
-    append(g[STEP], step_col)
+    append(g(STEP), step_col)
     start = 0  # one write per run of equal frame shapes (a store that grew starts a new run)
     for i in range(1, len(values) + 1):
         if i == len(values) or values[i].shape != values[start].shape:
-            append(g[VALUE], np.stack(values[start:i]).astype(s.dtype, copy=False))
+            append(g(VALUE), np.stack(values[start:i]).astype(s.dtype, copy=False))
             start = i
 
 
@@ -104,6 +119,8 @@ class Block:
     def __init__(self, layout: Layout, series: dict[str, Series]) -> None:
         self.layout, self.series = layout, series
         self.tables = {t.path: t for t in layout.tables}
+        self._file: h5py.File | None = None
+        self._datasets: dict[str, h5py.Dataset] = {}
         self.clear()
 
     def clear(self) -> None:
@@ -142,27 +159,37 @@ class Block:
         values.append(np.array(value, dtype=s.dtype))
         self.nbytes += values[-1].nbytes
 
+    def _get(self, file: h5py.File, path: str) -> Any:
+        """``file[path]``, looked up once per file (a lookup costs as much as a small write)."""
+        if file is not self._file:
+            self._file, self._datasets = file, {}
+        if path not in self._datasets:
+            self._datasets[path] = file[path]
+        return self._datasets[path]
+
     def write(self, file: h5py.File) -> None:
         """Append everything held to ``file`` (one write per dataset), then clear."""
+        get = self._get
         if self.obs:
             steps = np.array([t for t, _ in self.obs], dtype=_INT)
             for name, shape in self.layout.observables.items():
-                g = file[observable(name)]
+                g = observable(name)
                 nan = np.full(shape, np.nan)
-                append(g[STEP], steps)
-                append(g[VALUE], np.array([o.get(name, nan) for _, o in self.obs],
+                append(get(file, f"{g}/{STEP}"), steps)
+                append(get(file, f"{g}/{VALUE}"), np.array([o.get(name, nan) for _, o in self.obs],
                                             dtype=np.float64).reshape(len(steps), *shape))
         for path, (steps, values) in self.frames.items():
-            write_series(file, self.series[path], steps, values)
+            write_series(lambda name, p=path: get(file, f"{p}/{name}"), self.series[path],
+                         steps, values)  # fmt: skip
         for key, rows in self.rows.items():
             if rows and isinstance(rows[0], dict):  # one array per column: {name: [R, *shape]}
                 for col, *_ in self.tables[key].columns:
-                    ds = file[f"{key}/{col}"]
+                    ds = get(file, f"{key}/{col}")
                     append(ds, np.concatenate([np.asarray(r[col]) for r in rows]).astype(ds.dtype))
             elif rows:  # one 2-D array [R, n_columns] of one dtype
                 table = np.concatenate(rows, axis=0)
                 for i, (col, *_) in enumerate(self.tables[key].columns):
-                    ds = file[f"{key}/{col}"]
+                    ds = get(file, f"{key}/{col}")
                     append(ds, table[:, i].astype(ds.dtype))
         self.clear()
 

@@ -6,7 +6,7 @@ Map of the package:
     particle_kinds.py  aggregating and recurrent particles (the 2019 paper's other kinds)
     encoding.py  encode_positions: the weightwise position table
     apply.py     apply_weightwise, self_apply, auxiliary application (batched)
-    train.py     self_train_step, learn_from_step, train_pass, second_order_step (batched SGD)
+    train.py     self_train_step(s), learn_from_step, train_pass, second_order_step (batched SGD)
     experiments.py  the 2019 comparison and second-order counts as pure functions
     classify.py  ParticleType, classify, replication_stats / replication_r2
     store.py     ParticleStore (struct of arrays, stable slots) and its Particle views
@@ -47,7 +47,13 @@ from .quine import QuinePopulation, QuineSpec, trivial_mask
 from .quine_train import OPTIMISERS as QUINE_OPTIMISERS
 from .quine_train import EpochDraws, QuineOptimiser, TaskData, draw_epoch, train_epoch
 from .store import Particle, ParticleStore
-from .train import learn_from_step, second_order_step, self_train_step, train_pass
+from .train import (
+    learn_from_step,
+    second_order_step,
+    self_train_step,
+    self_train_steps,
+    train_pass,
+)
 
 __all__ = [
     "MIN_BLOCK_ROWS",
@@ -93,6 +99,7 @@ __all__ = [
     "second_order_step",
     "self_apply",
     "self_train_step",
+    "self_train_steps",
     "train_epoch",
     "train_pass",
     "trivial_mask",

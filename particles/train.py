@@ -32,34 +32,61 @@ def _gradient_linear(
     w: [N, P]; data, target: [N, M]; pos: [N or 1, M, n_inputs] (column 0 ignored).
     Returns (grad [N, P], loss [N]).
     """
-    mats = spec.unpack(w)
+    check_weights(spec, w, "w")
+    return _linear(spec, w, data, _positions(pos), target)
+
+
+def _positions(pos: Tensor) -> tuple[Tensor, Tensor | None, Tensor | None]:
+    """``pos`` prepared for ``_linear``: columns 1–3 [B, M, 3], and [M, 3], [3, M] when shared.
+
+    Made once per call of many steps, not once per step; B = 1 is a table shared by all rows.
+    """
+    p = pos[..., 1:4]
+    if p.shape[0] == 1:
+        return p, p[0], p[0].T
+    return p, None, None
+
+
+def _linear(
+    spec: ParticleSpec,
+    w: Tensor,
+    data: Tensor,
+    pos: tuple[Tensor, Tensor | None, Tensor | None],
+    target: Tensor,
+) -> tuple[Tensor, Tensor]:
+    """``_gradient_linear`` on a checked ``w`` and ``_positions`` output (same arithmetic)."""
+    n = w.shape[0]
+    mats = [w[:, off : off + r * c].view(n, r, c)
+            for off, (r, c) in zip(spec.offsets, spec.layer_shapes, strict=True)]  # fmt: skip
     v = mats[-1]
     suffixes = [v]  # suffix row vectors s_l = W_L ⋯ W_{l+1}, built backwards
     for W in reversed(mats[1:-1]):
         v = torch.matmul(v, W)
         suffixes.append(v)
     v = torch.matmul(v, mats[0])[:, 0, :]  # [N, i]
-    p = pos[..., 1:4]  # [B, M, 3]
-    shared = p.shape[0] == 1  # one position table for all particles: plain matmuls
-    pos_term = v[:, 1:4] @ p[0].T if shared else (p @ v[:, 1:4, None])[..., 0]
+    p, p0, p0t = pos  # [B, M, 3]; a shared table (B = 1) takes plain matmuls
+    pos_term = v[:, 1:4] @ p0t if p0t is not None else (p @ v[:, 1:4, None])[..., 0]
     r = data * v[:, :1] + pos_term - target  # [N, M] residuals
     scale = 2.0 / data.shape[1]
     loss = (r * r).mean(dim=1)
-    g_pos = r @ p[0] if shared else (r[:, None, :] @ p)[:, 0, :]  # [N, 3]
-    g_v = torch.zeros_like(v)
-    g_v[:, 0] = (r * data).sum(dim=1) * scale
-    g_v[:, 1:4] = g_pos * scale
+    g_pos = r @ p0 if p0 is not None else (r[:, None, :] @ p)[:, 0, :]  # [N, 3]
+    if v.shape[1] == 4:  # no auxiliary inputs: one cat (elementwise the same products)
+        g_v = torch.cat([(r * data).sum(dim=1, keepdim=True), g_pos], dim=1) * scale
+    else:
+        g_v = torch.zeros_like(v)
+        g_v[:, 0] = (r * data).sum(dim=1) * scale
+        g_v[:, 1:4] = g_pos * scale
     grads = []
     u = g_v  # u_l = W_{l-1} ⋯ W_1 g_v, [N, in_l]
     n_layers = len(mats)
     for layer, W in enumerate(mats):
         if layer == n_layers - 1:  # dL/dW_L = u_L as a row (one output)
-            grads.append(u[:, None, :])
+            grads.append(u)
             break
         s = suffixes[n_layers - 2 - layer][:, 0, :]  # [N, out_l]
-        grads.append(s[:, :, None] * u[:, None, :])
+        grads.append((s[:, :, None] * u[:, None, :]).reshape(n, -1))
         u = (W @ u[:, :, None])[:, :, 0]
-    return spec.pack(grads), loss
+    return torch.cat(grads, dim=1), loss
 
 
 def _gradient_autograd(
@@ -168,6 +195,43 @@ def self_train_step(
     """
     check_weights(spec, w, "w")
     return _full_step(spec, w, w, lr, momentum, buf, analytic)
+
+
+def self_train_steps(
+    spec: ParticleSpec,
+    w: Tensor,
+    steps: int,
+    lr: Rate,
+    *,
+    momentum: Rate = 0.0,
+    buf: Tensor | None = None,
+    analytic: bool = True,
+) -> tuple[Tensor, Tensor, Tensor | None]:
+    """``steps`` calls of ``self_train_step`` in one: the same bits, less overhead per step.
+
+    The checks, the rates and the position table are prepared once (a small soup's tick is
+    bound by per-call overhead, not arithmetic). w: [N, P]; lr, momentum: scalars or [N].
+    Returns (w [N, P], loss [N] of the last step before its update — zeros for 0 steps, buf).
+    """
+    check_weights(spec, w, "w")
+    loss = torch.zeros(w.shape[0], dtype=w.dtype, device=w.device)
+    if steps <= 0:
+        return w, loss, buf
+    if spec.kind != "weightwise" or not (spec.is_linear and analytic):
+        for _ in range(steps):
+            w, loss, buf = self_train_step(spec, w, lr, momentum=momentum, buf=buf,
+                                           analytic=analytic)  # fmt: skip
+        return w, loss, buf
+    n = w.shape[0]
+    lr_t = _rate(lr, n, w, "lr", allow_zero=False)
+    mu_t = _rate(momentum, n, w, "momentum", allow_zero=True)
+    _check_buf(buf, w)
+    pos = _positions(encode_positions(spec, dtype=w.dtype, device=w.device)[None])
+    w = w.detach()
+    for _ in range(steps):
+        grad, loss = _linear(spec, w, w, pos, w)
+        w, buf = _sgd(w, grad, lr_t, mu_t, buf)
+    return w, loss, buf
 
 
 def learn_from_step(
