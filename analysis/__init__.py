@@ -11,6 +11,7 @@ Map of the package (never imports ``neurosoup.chemistry`` or ``neurosoup.scenari
     evolution_genetics.py    alleles, clones + Muller, clonal interference, lineages
     evolution_evaluation.py  `neurosoup evaluate` files: read, per-genotype summary, noise
     evolution_plots.py  the evolution figures
+    soup_muller.py Muller plots of a soup's lineages (the evolution Muller code)
     soup.py        type counts, whitened PCA trajectories, lineages, organism sizes, distances
     complexity.py  high-order entropy of every kind over time (analysis and figure)
     complexity.py  high-order entropy of every kind over time (analysis and figure)
@@ -34,6 +35,7 @@ from . import (
     complexity,  # registers complexity for every kind  # noqa: F401
     phylogeny_stats,  # registers phylogeny, phylogeny_summary  # noqa: F401
     quine,  # registers the quine analyses  # noqa: F401
+    soup_muller,  # registers the soup's muller analysis  # noqa: F401
 )
 from . import evolution as evolution  # registers the evolution analyses
 from . import organism as organism  # registers the organism analyses

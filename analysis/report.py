@@ -140,6 +140,9 @@ def soup_figures(run: Run, *, robustness_clones: int = 20, basin_steps: int = 25
         add("final_counts", plots.final_counts_figure, final_counts(run))
     if len(run.snapshots) == 0:
         return out
+    from .soup_muller import muller_figures  # lineages by descent, the evolution Muller code
+
+    out.update(muller_figures(run))
     traj = pca_trajectories(run)
     if traj["pc1"].notna().any():
         add("trajectories", plots.trajectories_figure, traj)

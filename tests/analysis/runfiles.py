@@ -16,7 +16,7 @@ TYPES = TYPE_LABELS
 #: every figure a run with snapshots, lineage, organisms and fixpoints yields
 ALL_FIGURES = (
     "counts", "final_counts", "trajectories", "lineage", "organisms", "robustness", "basins",
-    "basins_linspace", "distances_mim", "complexity",
+    "basins_linspace", "distances_mim", "complexity", "muller",
 )  # fmt: skip
 
 

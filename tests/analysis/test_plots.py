@@ -97,10 +97,10 @@ def test_write_report(fixpoint_run, tmp_path):
     with open_run(fixpoint_run) as run:
         report = write_report(run, tmp_path / "rep", robustness_clones=2, basin_steps=20)
     pngs = sorted(report.parent.glob("*.png"))
-    assert len(pngs) == 10  # nine soup figures and the complexity figure
+    assert len(pngs) == 11  # nine soup figures, the Muller plot and the complexity figure
     assert all(p.with_suffix(".csv").exists() for p in pngs)
     text = report.read_text()
-    assert text.count("data:image/png;base64,") == 10
+    assert text.count("data:image/png;base64,") == 11
     assert "soup/test-v1" in text and "count_fixpoint" in text
 
 
