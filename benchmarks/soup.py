@@ -24,10 +24,14 @@ Timings: warm-up, then the best of ``--repeats`` repetitions of ``--ticks`` tick
 ``--small`` prints the small-soup table of issue 24 instead (1 thread, N = 10, 20, 100):
 the journal tick (ms, wall and CPU time of this process — CPU time is the fairer figure on
 a shared machine) and the recorded tick at N = 20 (snapshot every tick, checkpoint every 10,
-set-up excluded). Measured 2026-12-02 on the shared 2-core machine (load average 15-19), CPU
-ms per tick, main before issue 24 → after, same time window: tick N = 20 4.4 → 3.5; recorded
-N = 20 19.8-22.1 → 5.5 (before: a snapshot write and flush every tick; after: one block
-written per checkpoint).
+set-up included for the recorded figure). Measured 2026-12-02 on the shared 2-core machine,
+load average 22-25 (other agents), so wall times are inflated ~10x; CPU ms per tick, old
+code (1daabbf, before issue 24) and new (6d630c7) run alternately in one window, two rounds:
+tick N = 10 / 20 / 100: 6.0-6.6 / 5.9-6.7 / 6.9-7.5 → 3.7-4.4 / 3.9-4.7 / 4.5-5.1; recorded
+N = 20: 20.7-25.5 → 5.8-7.2 (before: a snapshot write and flush every tick; after: one block
+per checkpoint). The new code also computes the high_order_entropy observable each tick.
+``torch.compile`` of one self-train step (N = 20, measured the same day): 127 → 51 µs CPU per
+step, but 155 s to compile and not the same bits (max |Δw| 9.5e-7 after 2,020 steps): unused.
 """
 
 from __future__ import annotations
