@@ -104,7 +104,9 @@ def reproduce_organism(
 
     Small scale: addition 2 seeds × 9 epochs, digits 1 seed × 24 epochs (seconds); paper
     scale: addition 10 seeds × 60 epochs, digits 3 seeds × 100 epochs, Fashion-MNIST 1 seed ×
-    100 epochs when installed. Same columns as ``reproduce_soup``.
+    100 epochs when installed; row ``growth`` (beyond the papers, ``docs/growth.md``): soup-grown
+    vs random 2-3-3-1 ONs, 1 seed small, 5 seeds × 60 epochs paper. Same columns as
+    ``reproduce_soup``.
     """
     return _reproduce("organism", ORGANISM_ROWS, scale, out, seed, only)
 
