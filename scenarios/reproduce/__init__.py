@@ -26,6 +26,7 @@ from neurosoup.particles import ConfigError
 
 from .basin_rows import BASIN_ROWS
 from .common import SCALES, Result
+from .complexity_rows import COMPLEXITY_ROWS
 from .kind_rows import KIND_ROWS
 from .organism_rows import ORGANISM_ROWS
 from .particle_rows import ROWS
@@ -90,7 +91,7 @@ def reproduce_soup(
     Returns the table: row, experiment, measure, ours, reference, source, scale, seeds,
     seconds (seconds: wall time of the whole row, repeated on each of its lines).
     """
-    rows = {**ROWS, **SOUP_ROWS, **BASIN_ROWS, **KIND_ROWS}
+    rows = {**ROWS, **SOUP_ROWS, **BASIN_ROWS, **KIND_ROWS, **COMPLEXITY_ROWS}
     return _reproduce("soup", rows, scale, out, seed, only)
 
 
@@ -147,6 +148,7 @@ TARGETS = {"soup": reproduce_soup, "organism": reproduce_organism, "quine": repr
 
 __all__ = [
     "BASIN_ROWS",
+    "COMPLEXITY_ROWS",
     "KIND_ROWS",
     "ORGANISM_ROWS",
     "QUINE_ROWS",
