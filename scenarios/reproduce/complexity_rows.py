@@ -7,7 +7,7 @@ registered size (N = 20, 10, 20; 100 ticks) and record ``high_order_entropy`` (H
 ``particles/complexity.py``) and ``count_fixpoint`` (F) every tick. Per scenario: F at the end,
 H's rise over the run, the correlation of H and F over the ticks, and the lag of the
 cross-correlation of their tick-to-tick changes (``analysis/complexity_finding.py``). Small
-scale: 3 seeds; paper scale: 10 seeds (the table in ``docs/complexity.md``).
+scale: 2 seeds × 40 ticks; paper scale: 10 seeds × 100 ticks (the table in ``docs/complexity.md``).
 """
 
 from __future__ import annotations
@@ -26,17 +26,18 @@ from neurosoup.particles import runformat
 from .common import Result, seeds_label
 
 SCENARIOS = ("soup/journal-v1", "soup/learn-from-v1", "soup/melting-v1")
-SEEDS = {"small": 3, "paper": 10}
+#: scale → (seeds, ticks; None = the scenario's 100)
+PLAN: dict[str, tuple[int, int | None]] = {"small": (2, 40), "paper": (10, None)}
 H, F = runformat.soup.HIGH_ORDER_ENTROPY, runformat.soup.count_observable("fixpoint")
 
 
-def complexity_series(scenario: str, seed: int) -> pd.DataFrame:
-    """H and F per tick (0 … the scenario's steps) of one registered soup, in memory."""
+def complexity_series(scenario: str, seed: int, ticks: int | None = None) -> pd.DataFrame:
+    """H and F per tick (0 … ``ticks``, default the scenario's) of one registered soup."""
     from neurosoup.scenarios.registry import make
 
     soup = make(scenario, seed=seed)
     with one_thread():
-        soup.run(soup.config.steps, progress=False)
+        soup.run(ticks or soup.config.steps, progress=False)
     frame = soup.datacollector.get_model_vars_dataframe()
     return pd.DataFrame({"tick": np.arange(len(frame)), H: frame[H].to_numpy(float),
                          F: frame[F].to_numpy(float)})  # fmt: skip
@@ -44,11 +45,11 @@ def complexity_series(scenario: str, seed: int) -> pd.DataFrame:
 
 def row_complexity(scale: str, seed: int, out: Path) -> list[Result]:
     """The finding over the plan's seeds (module docstring)."""
-    n = SEEDS[scale]
+    n, ticks = PLAN[scale]
     stats, curves = [], []
     for scenario in SCENARIOS:
         for s in range(seed, seed + n):
-            series = complexity_series(scenario, s)
+            series = complexity_series(scenario, s, ticks)
             stats.append({"scenario": scenario, "seed": s, **series_stats(series[H], series[F])})
             curves.append(series.assign(scenario=scenario, seed=s))
     runs = pd.DataFrame(stats)
@@ -69,7 +70,7 @@ def row_complexity(scale: str, seed: int, out: Path) -> list[Result]:
     fig.tight_layout()
     plots.save_figure(fig, mean, out, "soup_complexity")
     common = dict(source="beyond the papers (docs/complexity.md): no reference",
-                  scale=f"{n} seeds × 3 soups at their registered size, 100 ticks",
+                  scale=f"{n} seeds × 3 soups at their registered size, {ticks or 100} ticks",
                   seeds=seeds_label(seed, n))  # fmt: skip
     exp = "beyond the papers: high-order entropy beside the fixpoint count"
     res = []
@@ -88,4 +89,4 @@ def row_complexity(scale: str, seed: int, out: Path) -> list[Result]:
 
 COMPLEXITY_ROWS = {"complexity": row_complexity}
 
-__all__ = ["COMPLEXITY_ROWS", "SCENARIOS", "complexity_series", "row_complexity"]
+__all__ = ["COMPLEXITY_ROWS", "PLAN", "SCENARIOS", "complexity_series", "row_complexity"]
