@@ -91,6 +91,13 @@ def fork(
     model = kind.model(config, seed=int(spec["seed"]), device=device or recorded,
                        scenario=spec.get("scenario"))  # fmt: skip
     _check_code(parent, spec.get("code") or {}, model.provenance())
+    with runformat.open_h5(parent) as f:
+        missing = sorted(p for p in _layout_paths(model) if p not in f)
+    if missing:
+        raise ConfigError(
+            f"--set {', '.join(sets) or '(none)'} changes what the run records "
+            f"({missing[0]} is new); start a new run with `neurosoup run` instead"
+        )
     model.restore(read_checkpoint(ckpt))
     if model.steps != at:
         raise SnapshotError(f"{ckpt} holds step {model.steps}, not {at}; it is damaged")
@@ -100,12 +107,6 @@ def fork(
     shutil.copyfile(parent, tmp)
     try:
         with runformat.open_h5(tmp, "r+") as f:
-            missing = sorted(p for p in _layout_paths(model) if p not in f)
-            if missing:
-                raise ConfigError(
-                    f"--set {', '.join(sets) or '(none)'} changes what the run records "
-                    f"({missing[0]} is new); start a new run with `neurosoup run` instead"
-                )
             new = dict(spec)
             for key in ("format_version",):
                 new.pop(key, None)

@@ -130,6 +130,9 @@ def test_fork_refuses_bad_input_in_one_line(tmp_path, capsys) -> None:
     err = _one_line(["fork", str(parent), "--at", "3", "--out", str(parent), "--overwrite"],
                     capsys)  # fmt: skip
     assert "is the parent file" in err
+    err = _one_line(["fork", str(parent), "--at", "3", "--set", "merge.rate=0.1", "--out", out],
+                    capsys)  # fmt: skip
+    assert "changes what the run records" in err and "neurosoup run" in err
     assert not (tmp_path / "f.h5").exists()
     assert main(["fork", str(parent), "--at", "3", "--out", out, "--quiet",
                  "--set", "attack.rate=0.5"]) == 0  # fmt: skip
