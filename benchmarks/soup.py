@@ -30,6 +30,12 @@ code (1daabbf, before issue 24) and new (6d630c7) run alternately in one window,
 tick N = 10 / 20 / 100: 6.0-6.6 / 5.9-6.7 / 6.9-7.5 → 3.7-4.4 / 3.9-4.7 / 4.5-5.1; recorded
 N = 20: 20.7-25.5 → 5.8-7.2 (before: a snapshot write and flush every tick; after: one block
 per checkpoint). The new code also computes the high_order_entropy observable each tick.
+The self-train kernel alone (20 steps; R soups' rows in one ``self_train_steps`` call — what a
+batched soup would share; no batched soup exists yet), CPU µs per replicate at R = 1 / 8 / 64
+/ 256: N = 10: 1983 / 273 / 73 / 44; N = 20: 1721 / 408 / 98 / 77; N = 100: 1893 / 632 / 370
+/ 476 (load average 21). Rows of one call are not always bit-stable against a call on fewer
+rows: BLAS takes another path for ≤ 3 rows (float32 and float64) and float64 differed in the
+last bit at R·N = 1,300 vs 20: a batched soup needs row-stable reductions or a version bump.
 ``torch.compile`` of one self-train step (N = 20, measured the same day): 127 → 51 µs CPU per
 step, but 155 s to compile and not the same bits (max |Δw| 9.5e-7 after 2,020 steps): unused.
 """
@@ -55,6 +61,7 @@ from neurosoup.chemistry import operators as ops
 from neurosoup.chemistry.config import SoupConfig
 from neurosoup.chemistry.recorder import Recorder
 from neurosoup.chemistry.soup import Soup
+from neurosoup.particles import self_train_steps
 from tests.reference.soup import ref_step
 
 
@@ -95,6 +102,16 @@ def small_table(ticks: int, repeats: int) -> None:
     wall, cpu = _timed(recorded, repeats)
     print(f"recorded N = 20 (snapshot every tick): {1e3 * wall / ticks:.2f} ms per tick wall, "
           f"{1e3 * cpu / ticks:.2f} CPU (set-up included: the file and step 0)")  # fmt: skip
+    print("self-train kernel only (20 steps, R soups' rows in one call; no batched soup yet):")
+    print(f"{'N':>5} " + " ".join(f"{f'R={r} µs/replicate':>18}" for r in (1, 8, 64, 256)))
+    spec = journal(2).particle
+    for n in (10, 20, 100):
+        cells = []
+        for r in (1, 8, 64, 256):
+            w = spec.init(n * r, torch.Generator().manual_seed(0))
+            _, cpu = _timed(lambda w=w: self_train_steps(spec, w, 20, 0.04), repeats)
+            cells.append(f"{1e6 * cpu / r:>18.0f}")
+        print(f"{n:>5} " + " ".join(cells))
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
 
 
