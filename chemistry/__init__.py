@@ -1,7 +1,8 @@
 """How replicators INTERACT over time: the models, operators, rules and run files.
 
 Map of the package:
-    model_kinds.py the model-kind protocol, ModelBase (run loop, listeners), the whitelist
+    model_kinds.py the model-kind protocol, ModelBase (run loop, listeners), the whitelist mechanism
+    kind_table.py  the whitelist of built-in kinds: name → "module:Class", each kind's test set
     executors.py   serial / spawn process pool / Dask executors; map_work's backend
     checks.py      one-line validation helpers shared by configs and operator parameters
     config.py      SoupConfig: settings + the operator schedule; JSON round-trip
@@ -27,6 +28,7 @@ Map of the package:
 
 from neurosoup.particles import ConfigError, InvalidRuleError, NeurosoupError, SnapshotError
 
+from . import kind_table  # noqa: F401  (registers the built-in kinds: names only)
 from .agents import ParticleAgent
 from .catalogue import BUILT_INS, Operator, lookup
 from .config import OperatorSpec, SoupConfig

@@ -46,7 +46,7 @@ from .evolution_config import CONFIG_KEYS, EvolutionConfig
 from .evolution_jobs import Job, learn, load_task_tensors, member_seed, run_job
 from .evolution_replication import replicate, wright_fisher
 from .executors import SerialExecutor, local_pool
-from .model_kinds import Layout, ModelBase, Table, register_kind
+from .model_kinds import Layout, ModelBase, Table
 
 OBSERVABLES = vocab.OBSERVABLES
 
@@ -362,5 +362,3 @@ __all__ = [
     "run_job",
     "wright_fisher",
 ]
-
-register_kind("evolution", EvolutionConfig, Evolution)

@@ -1,9 +1,12 @@
 """Model kinds: the protocol every runnable model implements, and the whitelist of kinds.
 
-A *kind* is a class of model the run machinery drives (DESIGN.md §1b): the soup today; organism
-networks, SeRANN evolution and quines next. The registry, ``make``, the CLI, TOML files, the
+A *kind* is a class of model the run machinery drives (DESIGN.md §1b): the soup, organism
+networks, SeRANN evolution and quines. The registry, ``make``, the CLI, TOML files, the
 recorder, resume and the analysis dispatch are written once against ``RunnableModel``; a new
-kind is one ``register_kind`` call in code — never a name imported from a file.
+kind is one ``register_kind`` entry in code — never a name imported from a file. This module is
+the mechanism and imports no kind: the built-in kinds are listed, as ``"module:Class"``
+strings, in the table ``kind_table.py`` (Gymnasium keeps ``registration.py`` apart from
+``envs/__init__.py`` the same way), and each is imported on first use.
 
 A model implements (see ``docs/extending.md``):
 
@@ -32,6 +35,7 @@ recorder subscribes to them) and the Mesa conventions (``seed``, ``rng``, ``step
 from __future__ import annotations
 
 import difflib
+import importlib
 import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
@@ -71,8 +75,13 @@ class ModelConfig(Protocol):
 
 @dataclass(frozen=True)
 class Series:
-    """A time series of the run file: ``<path>/step [T]`` and ``<path>/value [T, *shape]``.
+    """A time series of the run file: ``<path>/step [T]`` and ``<path>/value [T, *frame]``.
 
+    ``shape`` is the trailing shape of every frame: a frame is ``[*lead, *shape]``, where the
+    leading axes (a store's capacity C, a population Q) are taken from the first frame and stay
+    fixed — ``Series("particles/all/weights", float32, (P,))`` holds frames ``[C, P]``, and a
+    whole fixed array is declared with its full shape. The recorder checks every frame against
+    it (``run_blocks.check_shape``): a mismatch is a ``ShapeError`` naming the series.
     ``ragged`` series store a variable number of rows per step: ``<path>/count [T]`` and
     ``<path>/value [ΣR, *shape]`` (bonds, organism sizes, members of different sizes).
     ``cadence`` is ``step`` (every recorded step) or ``snapshot`` (every ``snapshot_every``).
@@ -266,30 +275,86 @@ def on_terminal() -> bool:
 
 
 @dataclass(frozen=True)
+class KindTest:
+    """A kind's tiny test set: a registered scenario of the kind and overrides that shrink it.
+
+    ``tests/test_every_kind.py`` runs every kind that declares one (same seed → same file,
+    resume ≡ uninterrupted, ``run``/``show``/``analyse``/``plot``, a bad ``--set`` key) with
+    ``steps`` model steps; keep it to seconds.
+    """
+
+    scenario: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+    steps: int = 2
+
+
+@dataclass(frozen=True)
 class Kind:
-    """One whitelist entry: the config class and the model class of a kind."""
+    """One whitelist entry, loaded: the config class and the model class of a kind."""
 
     name: str
     config: type
     model: type
+    test: KindTest | None = None
 
 
-KINDS: dict[str, Kind] = {}
+@dataclass(frozen=True)
+class KindEntry:
+    """One whitelist entry as registered: where the classes live, imported on first use.
+
+    ``model`` and ``config`` are classes or ``"module:Class"`` strings written in code (the
+    table ``chemistry/kind_table.py``, a test's ``conftest.py``) — never names read from a file.
+    """
+
+    name: str
+    model: str | type
+    config: str | type
+    test: KindTest | None = None
+
+    def load(self) -> Kind:
+        """Import the classes (``importlib``, on demand) and check the model names this kind."""
+        model, config = _resolve(self.model), _resolve(self.config)
+        if getattr(model, "kind", None) != self.name:
+            raise ConfigError(f"model class {model.__name__} must set kind = {self.name!r}")
+        return Kind(self.name, config, model, self.test)
 
 
-def register_kind(name: str, config: type, model: type) -> Kind:
-    """Add a kind to the whitelist (from code only; never from a name read from a file)."""
-    if getattr(model, "kind", None) != name:
-        raise ConfigError(f"model class {model.__name__} must set kind = {name!r}")
-    KINDS[name] = Kind(name, config, model)
-    return KINDS[name]
+def _resolve(ref: str | type) -> type:
+    """A class, or the class a ``"module:Class"`` entry point names (imported now)."""
+    if not isinstance(ref, str):
+        return ref
+    module, _, attr = ref.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+#: the whitelist: kind name → entry (registered in code only)
+KINDS: dict[str, KindEntry] = {}
+_LOADED: dict[str, Kind] = {}
+
+
+def register_kind(
+    name: str, config: str | type, model: str | type, *, test: KindTest | None = None
+) -> KindEntry:
+    """Add a kind to the whitelist (from code only; never from a name read from a file).
+
+    ``config`` and ``model`` may be ``"module:Class"`` strings: nothing is imported until the
+    kind is first used (``get_kind``). Classes given directly are checked at once.
+    """
+    entry = KindEntry(name, model, config, test)
+    if not isinstance(model, str):
+        _LOADED[name] = entry.load()
+    else:
+        _LOADED.pop(name, None)
+    KINDS[name] = entry
+    return entry
 
 
 def get_kind(name: object, *, where: str = "") -> Kind:
-    """The whitelist entry of ``name``; an unknown kind raises with a suggestion."""
-    _load_builtin_kinds()
+    """The loaded whitelist entry of ``name``; an unknown kind raises with a suggestion."""
     if isinstance(name, str) and name in KINDS:
-        return KINDS[name]
+        if name not in _LOADED:
+            _LOADED[name] = KINDS[name].load()
+        return _LOADED[name]
     close = difflib.get_close_matches(str(name), list(KINDS), n=1, cutoff=0.6)
     hint = f" Did you mean `{close[0]}`?" if close else ""
     prefix = f"{where}: " if where else ""
@@ -298,14 +363,11 @@ def get_kind(name: object, *, where: str = "") -> Kind:
     )
 
 
-def _load_builtin_kinds() -> None:
-    """Import the modules that register the built-in kinds (deferred: they import this one)."""
-    from . import evolution, organism_training, quine_training, soup  # noqa: F401
-
-
 __all__ = [
     "KINDS",
     "Kind",
+    "KindEntry",
+    "KindTest",
     "Layout",
     "ModelBase",
     "ModelConfig",

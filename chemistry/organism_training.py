@@ -40,7 +40,7 @@ from neurosoup.particles.runformat import organism as organism_fmt
 
 from .checks import check_choice, check_int, check_positive
 from .config_base import ConfigBase
-from .model_kinds import Layout, ModelBase, Series, register_kind
+from .model_kinds import Layout, ModelBase, Series
 from .tasks import FASHION_MNIST_DIR, NATIVE_SHAPES, TASKS, AdditionTask, ImageTask, load_images
 
 OBSERVABLES = organism_fmt.OBSERVABLES
@@ -499,6 +499,3 @@ __all__ = [
     "task_loss",
     "task_step",
 ]
-
-
-register_kind("organism", OrganismConfig, OrganismTraining)

@@ -38,7 +38,7 @@ from neurosoup.particles.runformat import quine as quine_fmt
 
 from .checks import check_bool, check_choice, check_int, type_name
 from .config_base import ConfigBase
-from .model_kinds import Layout, ModelBase, Series, Table, register_kind
+from .model_kinds import Layout, ModelBase, Series, Table
 from .quine_operators import QuineTick, event_names, lookup, resolve_schedule
 
 NETWORKS = ("vanilla", "auxiliary")
@@ -591,5 +591,3 @@ class QuineTraining(ModelBase):
 
 __all__ = ["CONFIG_KEYS", "OBSERVABLES", "QuineConfig", "QuineTraining", "load_task"]
 
-
-register_kind("quine", QuineConfig, QuineTraining)

@@ -16,7 +16,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from neurosoup.particles import runformat
+from neurosoup.particles import ShapeError, runformat
 from neurosoup.particles.runformat.common import COUNT, STEP, VALUE, observable
 
 from .model_kinds import Layout, Series
@@ -109,6 +109,25 @@ def write_series(
             start = i
 
 
+def check_shape(s: Series, value: np.ndarray) -> None:
+    """A frame must end with the series' declared shape (ragged: rows ``[R, *shape]``).
+
+    A frame is ``[*lead, *shape]``: the leading axes (a store's capacity, a population) come
+    from the first frame and stay fixed; ``shape`` is what the kind declared in ``layout()``.
+    """
+    n = len(s.shape)
+    if s.ragged:
+        ok = value.size == 0 or value.shape[1:] == s.shape or (n == 0 and value.ndim == 1)
+    else:
+        ok = value.ndim >= n and value.shape[value.ndim - n :] == s.shape
+    if not ok:
+        rows = "rows [R, *shape]" if s.ragged else "frames [..., *shape]"
+        raise ShapeError(
+            f"series {s.path}: a frame of shape {value.shape} does not match the declared "
+            f"shape {s.shape} ({rows}); fix the kind's layout() or its snapshot()"
+        )
+
+
 class Block:
     """Rows of the steps not yet written: observables, tables, step series, snapshots.
 
@@ -155,8 +174,10 @@ class Block:
         """Keep one frame (or ragged row set) of series ``path`` at ``step`` (a copy)."""
         s = self.series[path]
         steps, values = self.frames[path]
+        array = np.array(value, dtype=s.dtype)
+        check_shape(s, array)
         steps.append(step)
-        values.append(np.array(value, dtype=s.dtype))
+        values.append(array)
         self.nbytes += values[-1].nbytes
 
     def _get(self, file: h5py.File, path: str) -> Any:

@@ -24,7 +24,7 @@ from . import catalogue
 from . import operators as ops
 from .agents import AGENT_LIMIT, ParticleAgents
 from .config import SoupConfig
-from .model_kinds import Layout, ModelBase, Series, Table, register_kind
+from .model_kinds import Layout, ModelBase, Series, Table
 from .observe import summary
 from .organisms import Organisms
 
@@ -311,7 +311,5 @@ class Soup(ModelBase):
         self._new_collector()
         self.particle_agents.sync(rebuild=True)
 
-
-register_kind("soup", SoupConfig, Soup)
 
 __all__ = ["Soup", "observable_names", "operator_codes"]

@@ -1,9 +1,15 @@
-"""Shared fixtures."""
+"""Shared fixtures; registers the model kinds that live in ``tests/kinds/`` (one module each)."""
 
 from __future__ import annotations
 
+import importlib
+from pathlib import Path
+
 import pytest
 import torch
+
+for _module in sorted((Path(__file__).parent / "kinds").glob("[!_]*.py")):
+    importlib.import_module(f"tests.kinds.{_module.stem}")  # each registers its kind
 
 
 @pytest.fixture(autouse=True, scope="session")

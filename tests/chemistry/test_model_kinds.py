@@ -62,23 +62,7 @@ def test_unknown_kind_in_a_file_is_one_line_exit_2(tmp_path, capsys) -> None:
         get_kind("organisn")
 
 
-@pytest.mark.parametrize(("scenario", "sets"), [
-    ("organism/float-addition-v1", {"n_batches": 3, "checkpoint_every": 2}),
-    ("quine/works-v1", {"hidden": 8, "checkpoint_every": 2, "snapshot_every": 1}),
-    ("quine/optimisers-v1", {"hidden": 6, "checkpoint_every": 2}),
-])
-def test_new_kinds_run_and_resume_through_the_generic_path(scenario, sets, tmp_path) -> None:
-    from neurosoup.scenarios import make
-
-    whole = make(scenario, seed=3, steps=4, **sets)
-    record(whole, tmp_path / "whole.h5", progress=False)
-    part = make(scenario, seed=3, steps=4, **sets)
-    record(part, tmp_path / "part.h5", 2, progress=False)
-    again = resume(tmp_path / "part.h5", progress=False)
-    assert again.steps == whole.steps == 4 and again.kind == whole.kind
-    assert_same_file(tmp_path / "whole.h5", tmp_path / "part.h5")
-    with analyse(tmp_path / "part.h5") as run:
-        assert run.kind == whole.kind and len(run.observables) >= 2
+# every registered kind records, resumes and runs from the CLI: tests/test_every_kind.py
 
 
 class _ShapedWalk(Walk):
@@ -121,3 +105,23 @@ def test_table_columns_may_have_a_trailing_shape_and_resume(tmp_path) -> None:
         np.testing.assert_array_equal(x[-1], whole.x.numpy())
         assert f["walk/frames/tag"].asstr()[:].tolist() == [f"s{i}" for i in range(8)]
         assert f["walk/crossings/walker"].ndim == 1  # 2-D rows of 1-D columns: as before
+
+
+class _MisshapenWalk(Walk):
+    """Declares walker frames of 5 values while its snapshot holds 3."""
+
+    kind = "walk"
+
+    def layout(self):
+        from neurosoup.chemistry.model_kinds import Layout, Series
+
+        base = super().layout()
+        return Layout(base.observables, (Series("walk/x", np.float64, (5,)),), base.tables)
+
+
+def test_a_series_declared_shape_is_checked(tmp_path) -> None:
+    from neurosoup.particles import ShapeError
+
+    with pytest.raises(ShapeError, match=r"series walk/x: a frame of shape \(1, 3\) does not "
+                       r"match the declared shape \(5,\)"):  # fmt: skip
+        record(_MisshapenWalk(WalkConfig(steps=2), seed=1), tmp_path / "w.h5", progress=False)

@@ -15,7 +15,7 @@ from neurosoup.particles import ConfigError, UnknownScenario
 from neurosoup.scenarios import list_scenarios, make, register, spec
 from tests.scenarios.helpers import assert_same_file, tiny
 
-#: soups here; the other kinds run through tests/chemistry/test_model_kinds.py
+#: every soup scenario here; every kind (from its tiny test set) in tests/test_every_kind.py
 IDS = [s.id for s in list_scenarios() if s.kind == "soup"]
 
 
