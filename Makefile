@@ -12,7 +12,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[dev,dask,alife]'
+	$(PY) -m pip install --quiet -e '.[dev,dask,alife,viz]'
 	touch $(STAMP)
 
 lint: $(STAMP)

@@ -60,14 +60,30 @@ class SoupMap:
     low: np.ndarray
     high: np.ndarray
 
-    def project(self, weights: np.ndarray) -> np.ndarray:
-        """Scores [N, 2] of weights [N, P], clipped into the map (non-finite rows: NaN)."""
+    def scores(self, weights: np.ndarray) -> np.ndarray:
+        """Scores [N, 2] of weights [N, P] (non-finite rows: NaN)."""
         w = np.asarray(weights, dtype=np.float64)
         ok = np.isfinite(w).all(axis=1)
-        xy = pca_project(self.pca, np.where(ok[:, None], w, 0.0))
-        xy = np.clip(xy, self.low, self.high)
-        xy[~ok] = np.nan
+        with np.errstate(all="ignore"):
+            xy = pca_project(self.pca, np.where(ok[:, None], w, 0.0))
+        xy[~ok | ~np.isfinite(xy).all(axis=1)] = np.nan
         return xy
+
+    def project(self, weights: np.ndarray) -> np.ndarray:
+        """Scores [N, 2] clipped into the map (diverging particles sit on its edge)."""
+        return np.clip(self.scores(weights), self.low, self.high)
+
+    def widened(self, xy: np.ndarray) -> SoupMap:
+        """The map grown (never shrunk) to hold the central 98 % of points ``xy`` [N, 2]."""
+        xy = xy[np.isfinite(xy).all(axis=1)]
+        if len(xy) == 0:
+            return self
+        lo, hi = np.percentile(xy, 1, axis=0), np.percentile(xy, 99, axis=0)
+        pad = np.maximum((hi - lo) * 0.05, 1e-3)
+        low, high = np.minimum(self.low, lo - pad), np.maximum(self.high, hi + pad)
+        if (low == self.low).all() and (high == self.high).all():
+            return self
+        return SoupMap(self.pca, low, high)
 
 
 def fit_map(weights: np.ndarray) -> SoupMap:

@@ -17,7 +17,7 @@ from typing import Any
 from neurosoup.chemistry.executors import EXECUTORS, make_executor, parse_jobqueue
 from neurosoup.particles import NeurosoupError, SnapshotError, runformat
 
-from . import cli_analysis, cli_fork, cli_ribo, list_scenarios
+from . import cli_analysis, cli_fork, cli_ribo, list_scenarios, viz
 from .cli_common import NeurosoupParser, add_output, check_outputs, finish_parser
 from .runner import parse_sets, resolve, results_table, resume_file, run_target
 
@@ -223,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=handler)
     cli_ribo.add_commands(sub)
     cli_analysis.add_commands(sub)
+    viz.add_commands(sub)
     cli_fork.add_commands(sub)
     finish_parser(parser)
     return parser
