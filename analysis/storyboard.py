@@ -26,6 +26,8 @@ from matplotlib.figure import Figure
 
 from neurosoup.particles import TYPE_LABELS, ConfigError
 from neurosoup.particles.organism import OrganismType
+from neurosoup.particles.runformat import quine as quine_fmt
+from neurosoup.particles.runformat.common import STEP
 
 from . import plots
 from .load import Run
@@ -227,11 +229,12 @@ def quine_figure(sse: pd.Series, r2: pd.Series, step: int, sse_range: tuple[floa
 
 
 def _quine(run: Run) -> Storyboard:
-    from .quine import WEIGHTS, member_values
+    from .quine import member_values
 
-    group = run._get(WEIGHTS)
-    steps = group["step"][()].astype(np.int64) if group is not None else np.zeros(0, np.int64)
-    sse, r2 = member_values(run, "sse"), member_values(run, "r2")
+    group = run._get(quine_fmt.WEIGHTS)
+    steps = (group[STEP][()].astype(np.int64) if group is not None and STEP in group
+             else np.zeros(0, np.int64))  # fmt: skip
+    sse, r2 = member_values(run, quine_fmt.SSE), member_values(run, quine_fmt.R2)
     values = sse.to_numpy(float)
     pos = values[np.isfinite(values) & (values > 0)]
     lo, hi = (pos.min() / 2, pos.max() * 2) if len(pos) else (1e-3, 1.0)

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from neurosoup.analysis import open_run
 from neurosoup.analysis.storyboard import SoupMap, fit_map, quine_figure, storyboard
 from neurosoup.chemistry.model_kinds import get_kind
+from neurosoup.particles.runformat import quine as quine_fmt
 
 from ..runner import resolve
 from .fast import LiveCounts, LiveMap
@@ -120,9 +121,10 @@ class LiveBase:
         """Soups: the particles on the PCA map; quines: SSE and R² per member; else None."""
         if self.kind == "soup":
             return self._soup_map()
-        if self.kind == "quine" and "sse" in self.observables:
-            sse = pd.Series(np.asarray(self.observables["sse"], dtype=float).reshape(-1))
-            r2 = pd.Series(np.asarray(self.observables["r2"], dtype=float).reshape(-1))
+        if self.kind == "quine" and quine_fmt.SSE in self.observables:
+            obs = self.observables
+            sse = pd.Series(np.asarray(obs[quine_fmt.SSE], dtype=float).reshape(-1))
+            r2 = pd.Series(np.asarray(obs[quine_fmt.R2], dtype=float).reshape(-1))
             pos = sse[(sse > 0) & np.isfinite(sse)]
             rng = (pos.min() / 10, pos.max() * 10) if len(pos) else (1e-3, 1.0)
             return quine_figure(sse, r2, self.current_step, rng)

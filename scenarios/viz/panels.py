@@ -26,7 +26,11 @@ import solara
 from matplotlib.figure import Figure
 
 from neurosoup.analysis import plots
-from neurosoup.particles import TYPE_LABELS
+from neurosoup.particles.runformat import evolution as evo_fmt
+from neurosoup.particles.runformat import organism as org_fmt
+from neurosoup.particles.runformat import quine as quine_fmt
+from neurosoup.particles.runformat import soup as soup_fmt
+from neurosoup.particles.runformat.common import count_observable
 
 from .fast import png
 
@@ -44,20 +48,21 @@ class KindPage:
     organisms: bool = False
 
 
-SOUP_COUNTS = tuple(f"count_{t}" for t in TYPE_LABELS)
-ORGANISM_COUNTS = ("count_divergent", "count_zero", "count_sr", "count_f")
+_EVOLUTION = tuple(n for n in evo_fmt.OBSERVABLES
+                   if n in ("mean_fitness", "mean_viability", "mutation_rate", "mean_alpha"))
 PAGES: dict[str, KindPage] = {
-    "soup": KindPage(summary=(*SOUP_COUNTS, "n_alive"), series=(), counts=SOUP_COUNTS,
-                     organisms=True),
-    "organism": KindPage(summary=(*ORGANISM_COUNTS, "train_metric", "test_metric"),
-                         series=(("accuracy or MAE", ("train_metric", "test_metric")),),
-                         counts=ORGANISM_COUNTS),
-    "evolution": KindPage(summary=("mean_fitness", "survival", "mutation_rate", "mean_alpha"),
-                          series=(("fitness, viability, mutation rate and α per generation",
-                                   ("mean_fitness", "survival", "mutation_rate",
-                                    "mean_alpha")),)),
-    "quine": KindPage(summary=("sse", "r2"), series=(("SSE and R² per member", ("sse", "r2")),)),
+    "soup": KindPage(summary=(*soup_fmt.TYPE_OBSERVABLES, soup_fmt.N_ALIVE), series=(),
+                     counts=soup_fmt.TYPE_OBSERVABLES, organisms=True),
+    "organism": KindPage(summary=(*org_fmt.TYPE_OBSERVABLES, org_fmt.TRAIN_METRIC,
+                                  org_fmt.TEST_METRIC),
+                         series=(("accuracy or MAE", (org_fmt.TRAIN_METRIC, org_fmt.TEST_METRIC)),),
+                         counts=org_fmt.TYPE_OBSERVABLES),
+    "evolution": KindPage(summary=_EVOLUTION, series=(
+        ("fitness, viability, mutation rate and α per generation", _EVOLUTION),)),
+    "quine": KindPage(summary=(quine_fmt.SSE, quine_fmt.R2),
+                      series=(("SSE and R² per member", (quine_fmt.SSE, quine_fmt.R2)),)),
 }  # fmt: skip
+_COUNT = count_observable("")  # the prefix of every type count
 
 
 def _png(fig: Figure | None, name: str, started: float) -> Any:
@@ -87,8 +92,8 @@ def status_text(model: Any) -> str:
         last = hist.iloc[-1]
         for col in _columns(hist, page.summary)[:12]:
             v = last[col]
-            label = col.removeprefix("count_")
-            parts.append(f"{label} {int(v)}" if col.startswith("count_") and np.isfinite(v)
+            label = col.removeprefix(_COUNT)
+            parts.append(f"{label} {int(v)}" if col.startswith(_COUNT) and np.isfinite(v)
                          else f"{label} {v:.4g}")  # fmt: skip
     return " · ".join(parts)
 
@@ -106,7 +111,7 @@ def counts_of(model: Any) -> Figure | None:
     if not cols:
         return None
     counts = hist[cols].dropna().astype(np.int64)
-    counts.columns = [c.removeprefix("count_") for c in cols]
+    counts.columns = [c.removeprefix(_COUNT) for c in cols]
     if all(c in plots.TYPE_COLORS for c in counts.columns):
         fast = getattr(model, "counts_figure", None)  # a live soup keeps one figure
         return fast(counts) if fast is not None else plots.counts_figure(counts)

@@ -11,18 +11,20 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from neurosoup.particles.runformat import common, evolution, quine, soup
 from neurosoup.scenarios.cli import main
 
 
 def _snapshots(path) -> int:
     """Snapshots of a run file, counted from the file itself (not from the storyboard)."""
     with h5py.File(path, "r") as f:
-        kind = f.attrs["kind"]
+        kind = f.attrs[common.ATTR_KIND]
         if kind in ("soup", "organism"):
-            return len(f["particles/all/uid/step"])
+            return len(f[f"{soup.PARTICLES}/{common.WEIGHTS}/{common.STEP}"])
         if kind == "quine":
-            return len(f["quines/weights/step"])
-        return len(np.unique(f["population/generation"][()]))  # one frame per generation
+            return len(f[f"{quine.WEIGHTS}/{common.STEP}"])
+        table = f[evolution.POPULATION]  # one frame per recorded generation
+        return len(np.unique(table[evolution.STEP_COLUMN][()]))
 
 
 @pytest.mark.parametrize("kind", ["soup", "organism", "quine", "evolution"])
