@@ -25,6 +25,9 @@ file, labelled as such (table ``attrs["fitness"]`` and the notes). Analyses
   lethal (W = 0: a dead program, or no viable copy) / deleterious / neutral / beneficial shares
   of mutant offspring, by
   W_child / W_parent − 1 against ``neutral``; ``mutations`` — one row per mutant offspring;
+* ``neighbourhood`` and ``spectrum`` — the mechanism behind the lethal share
+  (``evolution_mechanism``): the dead share of the commonest genotype's mutants, and the
+  copier's per-site error rates, hot spots and their lethal share;
 * ``lineage`` — without ``--id``: the ancestry of the final population (ancestors per
   generation, most recent common ancestor); with ``--id N``: N and its parent and grandparent
   (genotype, mutated sites, α, fertility, survival, offspring) and their decoded programs.
@@ -72,6 +75,7 @@ from .evolution_genetics import (
     muller_order,
     story,
 )
+from .evolution_mechanism import neighbourhood, site_error_rates, spectrum
 from .evolution_population import (
     SCALAR_COLUMNS,
     Population,
@@ -257,13 +261,20 @@ def evolution_figures(run: Run, *, min_freq: float = 0.1, threshold: float = 0.1
         d, per_gen = dfe(pop), dfe_by_generation(pop)
         out["dfe"] = (partial(eplots.dfe_figure, d, per_gen), d)
         out["dfe_by_generation"] = (partial(eplots.dfe_time_figure, per_gen), per_gen)
+    if pop.has_viability:
+        spec, rates = spectrum(run), site_error_rates(pop)
+        out["spectrum"] = (partial(eplots.spectrum_figure, rates, spec), spec)
+    near = neighbourhood(run)
+    if len(near):
+        out["neighbourhood"] = (partial(eplots.neighbourhood_figure, near), near)
     return out
 
 
 register_analyses(
     "evolution",
     {"adaptation": adaptation, "alleles": alleles, "clones": clones, "muller": muller,
-     "interference": interference, "dfe": dfe, "mutations": mutations, "lineage": lineage},
+     "interference": interference, "dfe": dfe, "mutations": mutations, "lineage": lineage,
+     "neighbourhood": neighbourhood, "spectrum": spectrum},
     figures=evolution_figures,
     default="adaptation",
 )  # fmt: skip
@@ -298,8 +309,11 @@ __all__ = [
     "muller_layers",
     "muller_order",
     "mutations",
+    "neighbourhood",
     "population",
     "population_from_columns",
     "read_evaluation",
+    "site_error_rates",
+    "spectrum",
     "story",
 ]

@@ -157,6 +157,37 @@ def dfe_time_figure(per_generation: pd.DataFrame) -> Figure:
     return fig
 
 
+def neighbourhood_figure(table: pd.DataFrame) -> Figure:
+    """Dead share of the commonest genotype's 1-bit and random 2-, 4-, 8-bit mutants."""
+    fig = _figure((7, 4))
+    ax = fig.subplots()
+    for col in [c for c in table.columns if c.startswith("dead_")]:
+        ax.plot(table.index, table[col], "o-", ms=3, label=f"{col.split('_')[1]}-bit mutants")
+    ax.set(xlabel="generation", ylabel="dead share of mutants", ylim=(-0.02, 1.02),
+           title="Neighbourhood of the commonest living genotype (decoded, not trained)")
+    ax.title.set_fontsize(9)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(fontsize=8)
+    return fig
+
+
+def spectrum_figure(rates: pd.DataFrame, table: pd.DataFrame) -> Figure:
+    """Per-site error rate of the copies made (heat map) and the hot spots' lethal share."""
+    fig = _figure((9, 6))
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(2, 1))
+    g = rates.index.to_numpy()
+    image = top.imshow(rates.to_numpy(float).T, aspect="auto", origin="lower", cmap="magma",
+                       extent=(g.min() - 0.5, g.max() + 0.5, -0.5, rates.shape[1] - 0.5),
+                       vmin=0, vmax=max(float(np.nanmax(rates.to_numpy(float), initial=0)), 1e-9))
+    fig.colorbar(image, ax=top, label="wrong copies / copies")
+    top.set(ylabel="site", title="The copier's mutation spectrum")
+    for col, color in (("hot_share", "C0"), ("hot_lethal_share", "C3")):
+        bottom.plot(table.index, table[col], ".-", color=color, label=col)
+    bottom.set(xlabel="generation", ylabel="share", ylim=(-0.02, 1.02))
+    bottom.legend(fontsize=8)
+    return fig
+
+
 __all__ = [
     "adaptation_figure",
     "alleles_figure",
@@ -165,6 +196,8 @@ __all__ = [
     "fitness_vs_mutation_figure",
     "muller_figure",
     "muller_stack",
+    "neighbourhood_figure",
+    "spectrum_figure",
 ]
 
 

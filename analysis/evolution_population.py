@@ -54,11 +54,12 @@ class Population:
     parent_row: np.ndarray
     founder_row: np.ndarray
     fitness_label: str = LABELS["paper"]
+    site_errors: np.ndarray | None = None  # [R, 100] int32; None on files that predate it
 
     @property
     def has_viability(self) -> bool:
-        """True when the file recorded V (and so W = V·F)."""
-        return bool(self.frame["viability"].notna().any())
+        """True when the file recorded V, P and the site errors (W = V·F; the spectrum)."""
+        return self.site_errors is not None
 
     def with_fitness(self, fitness: str = "paper") -> Population:
         """This table with ``fitness`` = W of ``paper`` (V·F) or ``fertility`` (F alone)."""
@@ -114,20 +115,25 @@ def population_from_columns(cols: dict[str, np.ndarray]) -> Population:
     frame["alive"] = alive
     frame["fertility_w"] = np.where(alive, np.nan_to_num(frame["fertility"].to_numpy(float)), 0.0)
     label = LABELS["paper"]
-    if "fitness" in cols and "viability" in cols:
+    if "viability" in cols and "fitness" in cols:
         frame["viability"] = np.asarray(cols["viability"], float)[order]
         frame["fitness"] = np.where(alive, np.asarray(cols["fitness"], float)[order], 0.0)
+        spectrum = "n_copies" in cols and "site_errors" in cols  # both since evolution v2
+        frame["n_copies"] = np.asarray(cols["n_copies"], np.int64)[order] if spectrum else -1
+        errors = (np.asarray(cols["site_errors"], np.int32).reshape(len(frame), -1)[order]
+                  if spectrum else None)  # fmt: skip
     else:
         frame["viability"] = np.nan
         frame["fitness"] = frame["fertility_w"]
-        label = LABELS["old"]
+        frame["n_copies"] = -1
+        errors, label = None, LABELS["old"]
     row_of = pd.Series(np.arange(len(frame)), index=frame["id"].to_numpy())
     parent_row = row_of.reindex(frame["parent_id"].to_numpy()).to_numpy()
     parent_row = np.where(np.isnan(parent_row), -1, parent_row).astype(np.int64)
     founder_row = np.arange(len(frame))
     for r in np.flatnonzero(parent_row >= 0):  # rows ascend by generation: parents come first
         founder_row[r] = founder_row[parent_row[r]]
-    return Population(frame, bits, parent_row, founder_row, label)
+    return Population(frame, bits, parent_row, founder_row, label, errors)
 
 
 def population(run: Run) -> Population:

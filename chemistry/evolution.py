@@ -44,7 +44,12 @@ from neurosoup.particles.serann.ir import Death, ProgramIR
 
 from .evolution_config import CONFIG_KEYS, EvolutionConfig
 from .evolution_jobs import Job, learn, load_task_tensors, member_seed, run_job
-from .evolution_replication import replicate, wright_fisher
+from .evolution_replication import (
+    apply_mutation_model,
+    mutation_rng,
+    replicate,
+    wright_fisher,
+)
 from .executors import SerialExecutor, local_pool
 from .model_kinds import Layout, ModelBase, Table
 
@@ -103,6 +108,7 @@ class Evolution(ModelBase):
         self._new_archs: list[tuple[Any, ...]] = []
         self._rows: dict[str, np.ndarray] = {}
         self.stop_reason: str | None = None
+        self.exo_rate: float | None = None
         self.first: dict[str, float] = {}
         self._developed = False
         self.running = config.steps > 0
@@ -164,6 +170,7 @@ class Evolution(ModelBase):
             arch[i] = self._arch_id(irs[i], texts[i], g)
         n_copies = cfg.first_copies if g == 0 else cfg.copies_factor * max(self.prev_max, 1)
         acc, cerr, copies = self._learn(irs, bits, ids, arch, n_copies)
+        copies = self._mutate(g, bits.numpy(), copies, alive)
         fert = np.where(alive, np.nan_to_num(acc) ** cfg.fertility_exponent, 0.0)
         viab = self._viability(copies, alive)
         fitness = np.where(alive, np.nan_to_num(viab) * fert, 0.0)
@@ -186,7 +193,8 @@ class Evolution(ModelBase):
             "genotype": pack(bits), "alpha": alpha, "n_params": n_params.astype(np.int64),
             "arch": arch, "alive": alive, "fertility": fert, "accuracy": acc,
             "copy_error": cerr, "n_offspring": counts.astype(np.int64), "n_mutations": n_mut,
-            "viability": viab, "fitness": fitness, "site_errors": errors,
+            "viability": viab, "fitness": fitness,
+            "n_copies": np.where(alive, n_copies, 0).astype(np.int64), "site_errors": errors,
         }  # fmt: skip
         live = alive.any()
         self._obs = {
@@ -199,6 +207,23 @@ class Evolution(ModelBase):
             "n_genotypes": float(len({bytes(r) for r in self._rows["genotype"]})),
             "mean_viability": float(viab[alive].mean()) if live else float("nan"),
         }
+
+    def _mutate(self, g: int, parents: np.ndarray, copies: np.ndarray,
+                alive: np.ndarray) -> np.ndarray:  # fmt: skip
+        """The copies under the config's mutation model (``evolution_replication``).
+
+        ``exogenous`` without a given rate measures U in generation 0: the mean wrong bits per
+        copy of the living founders' learned copiers.
+        """
+        model = self.config.mutation_model
+        if model == "exogenous" and self.exo_rate is None:
+            if self.config.exogenous_rate is not None:
+                self.exo_rate = float(self.config.exogenous_rate)
+            else:
+                wrong = (copies[alive] != parents[alive][:, None, :]).sum(-1)
+                self.exo_rate = float(wrong.mean()) if wrong.size else 0.0
+        return apply_mutation_model(model, mutation_rng(self.seed, g), parents, copies, alive,
+                                    self.exo_rate or 0.0)  # fmt: skip
 
     def _viability(self, copies: np.ndarray, alive: np.ndarray) -> np.ndarray:
         """V [N]: the share of each living adult's P copies that decode to a viable program.
@@ -300,6 +325,8 @@ class Evolution(ModelBase):
         for name in ("mean_fitness", "mean_viability", "mutation_rate", "mean_alpha", "survival"):
             out[f"{name} (gen 0)"] = self.first.get(name, float("nan"))
             out[f"{name} (gen {self.steps})"] = float(obs[name])
+        if self.exo_rate is not None:
+            out["exogenous rate U"] = float(self.exo_rate)
         return out
 
     def summary(self) -> str:
@@ -326,6 +353,7 @@ class Evolution(ModelBase):
             "archs": json.dumps(sorted(self.archs.items(), key=lambda kv: kv[1])),
             "observables": json.dumps(self._obs), "first": json.dumps(self.first),
             "stop_reason": self.stop_reason or "",
+            "exo_rate": float("nan") if self.exo_rate is None else float(self.exo_rate),
         }  # fmt: skip
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -343,6 +371,8 @@ class Evolution(ModelBase):
             self._obs = json.loads(state["observables"])
             self.first = json.loads(state["first"])
             self.stop_reason = state["stop_reason"] or None
+            rate = float(state.get("exo_rate", float("nan")))  # absent before the controls
+            self.exo_rate = None if rate != rate else rate
         except (KeyError, ValueError) as exc:
             raise SnapshotError(
                 f"evolution checkpoint lacks or damages {exc}; start the run again"

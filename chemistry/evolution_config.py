@@ -18,6 +18,7 @@ from neurosoup.particles.serann.train import TrainSettings
 
 from .checks import check_choice, check_number
 from .config_base import ConfigBase
+from .evolution_replication import MUTATION_MODELS
 
 TASKS = ("digits", "mnist5k")
 FOUNDERS = ("ancestor", "corpus")
@@ -51,6 +52,11 @@ class EvolutionConfig(ConfigBase):
         steps: Planned generations.
         snapshot_every: Flush cadence (generations).
         checkpoint_every: Checkpoint cadence (generations; 1 = every generation).
+        mutation_model: ``endogenous`` (the learned copier's copies, the paper), ``shuffled``
+            (each copy keeps its number of wrong bits, at uniformly random sites) or
+            ``exogenous`` (exact copies + Poisson(U) uniform flips).
+        exogenous_rate: U of ``exogenous`` (mutations per copy, >= 0); None: the founders'
+            measured rate (mean wrong bits per copy of generation 0's learned copiers).
     """
 
     population: int = 64
@@ -72,6 +78,8 @@ class EvolutionConfig(ConfigBase):
     steps: int = 200
     snapshot_every: int = 1
     checkpoint_every: int = 1
+    mutation_model: str = "endogenous"
+    exogenous_rate: float | None = None
 
     noun: ClassVar[str] = "evolution"
 
@@ -94,6 +102,9 @@ class EvolutionConfig(ConfigBase):
         check_number("steps", self.steps, 0, integer=True)
         check_number("snapshot_every", self.snapshot_every, 1, integer=True)
         check_number("checkpoint_every", self.checkpoint_every, 1, integer=True)
+        check_choice("mutation_model", self.mutation_model, MUTATION_MODELS)
+        if self.exogenous_rate is not None:
+            check_number("exogenous_rate", self.exogenous_rate, 0)
         if self.founders == "ancestor":
             self.ancestor_ir()
 
@@ -133,4 +144,5 @@ class EvolutionConfig(ConfigBase):
 
 CONFIG_KEYS = tuple(f.name for f in dataclasses.fields(EvolutionConfig))
 
-__all__ = ["CONFIG_KEYS", "DTYPES", "EXECUTORS", "FOUNDERS", "TASKS", "EvolutionConfig"]
+__all__ = ["CONFIG_KEYS", "DTYPES", "EXECUTORS", "FOUNDERS", "MUTATION_MODELS", "TASKS",
+           "EvolutionConfig"]  # fmt: skip

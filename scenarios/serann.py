@@ -21,6 +21,25 @@ register(
     reference="no paper figure: a diverse start; selection among architectures, then mutators",
 )
 register(
+    "serann/shuffled-v1",
+    kind="evolution",
+    config={"population": 64, "founders": "ancestor", "task": "digits", "steps": 200,
+            "mutation_model": "shuffled"},
+    description="control of serann/evolution-v1: each copy keeps its learned number of wrong "
+    "bits, at uniformly random sites (the copier's bias removed)",
+    reference="no paper figure (issue 20): does the mutation rate still fall without the "
+    "copier's directed errors?",
+)
+register(
+    "serann/exogenous-v1",
+    kind="evolution",
+    config={"population": 64, "founders": "ancestor", "task": "digits", "steps": 200,
+            "mutation_model": "exogenous"},
+    description="control of serann/evolution-v1: exact copies, then Poisson(U) uniform flips, "
+    "U = the founders' measured mutation rate (replication not heritable)",
+    reference="no paper figure (issue 20): selection without a heritable mutation rate",
+)
+register(
     "serann/smoke-v1",
     kind="evolution",
     config={"population": 8, "steps": 3, "train_steps": 300, "lr": 3e-3, "batch": 64},

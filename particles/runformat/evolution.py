@@ -22,8 +22,8 @@ GENOTYPE_BYTES = 13  # 100 bits packed, 4 zero pad bits
 N_SITES = 100
 STR = h5py.string_dtype()
 #: ``/population`` attribute: the evolution tables' version. 1 (absent): W was fertility alone;
-#: 2: ``viability``, ``fitness`` (W = V·F) and ``site_errors`` per adult, ``mean_fitness`` is the
-#: mean of W and ``mean_viability`` is recorded.
+#: 2: ``viability``, ``fitness`` (W = V·F), ``n_copies`` (P) and ``site_errors`` per adult,
+#: ``mean_fitness`` is the mean of W and ``mean_viability`` is recorded.
 VERSION_ATTR = "evolution_version"
 EVOLUTION_VERSION = 2
 
@@ -36,10 +36,10 @@ POPULATION_COLUMNS: tuple[tuple[Any, ...], ...] = (
     ("arch", np.int64), ("alive", np.bool_), ("fertility", np.float64),
     ("accuracy", np.float64), ("copy_error", np.float64), ("n_offspring", np.int64),
     ("n_mutations", np.int64), ("viability", np.float64), ("fitness", np.float64),
-    ("site_errors", np.int32, (N_SITES,)),
+    ("n_copies", np.int64), ("site_errors", np.int32, (N_SITES,)),
 )  # fmt: skip
 #: the columns version 2 added (older files lack them: their W is fertility alone)
-FITNESS_COLUMNS = ("viability", "fitness", "site_errors")
+FITNESS_COLUMNS = ("viability", "fitness", "n_copies", "site_errors")
 #: the 1-D columns of ``/population`` (everything but the packed genotype)
 SCALAR_COLUMNS = tuple(c[0] for c in POPULATION_COLUMNS if len(c) == 2)
 #: ``/architectures``: one row per architecture, when first seen

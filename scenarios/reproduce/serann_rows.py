@@ -65,7 +65,7 @@ def ensure_run(scale: str, seed: int, out: Path) -> tuple[Path, str]:
     if path.exists():
         with open_run(path) as run:
             spec, done = run.spec, int(run.observable("mean_fitness")[0][-1])
-            extinct = float(run.observable("mean_fitness")[1][-1]) == 0.0
+            extinct = float(run.observable("survival")[1][-1]) == 0.0
         if spec.get("config") != want or int(spec.get("seed", -1)) != seed:
             raise ConfigError(f"{path} holds another run than {scenario} seed {seed} at scale "
                               f"{scale}; remove it or choose another --out")  # fmt: skip
