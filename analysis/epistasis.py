@@ -34,20 +34,39 @@ KINDS = ("undefined", "none", "positive", "negative", "sign", "reciprocal sign",
          "synthetic lethal")  # fmt: skip
 
 
-def mutant_fitness(mutants: pd.DataFrame, trainings: pd.DataFrame) -> pd.DataFrame:
-    """Per mutant: W (mean fertility over trainings; 0 if dead) and its standard error.
+#: what ε can be computed on: W = V·F (evaluate format 2), fertility, the mutation rate
+MEASURES = ("fitness", "fertility", "mutations")
+
+
+def measures_of(ev: Evaluation) -> list[str]:
+    """The measures a file's mutant trainings hold: W and the mutation rate, or fertility only."""
+    cols = set(ev.mutant_trainings.columns) if ev.mutant_trainings is not None else set()
+    return [m for m in ("fitness", "mutations") if m in cols] or ["fertility"]
+
+
+def mutant_fitness(mutants: pd.DataFrame, trainings: pd.DataFrame,
+                   measure: str = "fertility") -> pd.DataFrame:  # fmt: skip
+    """Per mutant: the mean of ``measure`` over its trainings (0 if dead) and its standard error.
 
     mutants: one row per mutant (``mutant``, ``site_a``, ``site_b``, ``alive``); trainings: one
-    row per (mutant, training) with ``fertility`` (dead mutants have none).
+    row per (mutant, training) with the ``measure`` column (dead mutants have none).
+    ``measure``: ``fitness`` (W = V·F), ``fertility`` or ``mutations`` (mutations per copy; a
+    dead mutant makes no copies: NaN, so ε is undefined).
     """
-    grouped = trainings.groupby("mutant")["fertility"]
+    if measure not in MEASURES:
+        raise ConfigError(f"measure must be one of {', '.join(MEASURES)}, got {measure!r}")
+    if measure not in trainings.columns:
+        raise ConfigError(f"this evaluation has no {measure!r} per mutant training (written by an "
+                          "older `neurosoup evaluate`); evaluate the run again")  # fmt: skip
+    grouped = trainings.groupby("mutant")[measure]
     out = mutants.set_index("mutant")[["site_a", "site_b", "alive"]].copy()
     n = grouped.count().reindex(out.index, fill_value=0)
     mean = grouped.mean().reindex(out.index)
     sd = grouped.std(ddof=1).reindex(out.index)
     alive = out["alive"].astype(bool)
     out["n_trainings"] = n
-    out["w"] = np.where(alive, mean.fillna(0.0), 0.0)
+    dead_value = np.nan if measure == "mutations" else 0.0
+    out["w"] = np.where(alive, mean.fillna(dead_value), dead_value)
     out["w_se"] = np.where(alive & (n > 1), sd / np.sqrt(n.clip(lower=1)), 0.0)
     return out
 
@@ -114,13 +133,19 @@ def pair_effects(w: pd.DataFrame, z: float = 2.0) -> pd.DataFrame:
     return t[cols]
 
 
-def epistasis(data: str | Path | Evaluation, z: float = 2.0) -> pd.DataFrame:
-    """The pair table of a ``neurosoup evaluate --pairs/--top-k`` file (see ``pair_effects``)."""
+def epistasis(data: str | Path | Evaluation, z: float = 2.0,
+              measure: str | None = None) -> pd.DataFrame:  # fmt: skip
+    """The pair table of a ``neurosoup evaluate --pairs/--top-k`` file (see ``pair_effects``).
+
+    ``measure``: ``fitness`` (W = V·F; the default where the file has it), ``fertility`` (the
+    default of format-1 files) or ``mutations`` (ε on the mutation rate).
+    """
     ev = data if isinstance(data, Evaluation) else read_evaluation(data)
     if ev.mutants is None or ev.mutant_trainings is None:
         raise ConfigError(f"{ev.meta.get('source', 'this file')}: the evaluation holds no "
                           "mutants; run `neurosoup evaluate RUN --pairs A:B` or `--top-k K`")
-    return pair_effects(mutant_fitness(ev.mutants, ev.mutant_trainings), z)
+    measure = measure or measures_of(ev)[0]
+    return pair_effects(mutant_fitness(ev.mutants, ev.mutant_trainings, measure), z)
 
 
 def top_sites(freq: pd.DataFrame, k: int, keep: np.ndarray | None = None) -> list[int]:
@@ -163,5 +188,5 @@ def summary(pairs: pd.DataFrame) -> dict[str, float]:
     }  # fmt: skip
 
 
-__all__ = ["KINDS", "NO_SITE", "all_pairs", "epistasis", "mutant_fitness", "pair_effects",
-           "summary", "top_sites"]  # fmt: skip
+__all__ = ["KINDS", "MEASURES", "NO_SITE", "all_pairs", "epistasis", "measures_of",
+           "mutant_fitness", "pair_effects", "summary", "top_sites"]  # fmt: skip

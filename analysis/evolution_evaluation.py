@@ -21,7 +21,8 @@ from neurosoup.particles.runformat import evolution as vocab
 
 EVALUATION_ATTR = vocab.EVALUATION_ATTR
 EVALUATION_TABLES = vocab.EVALUATION_TABLES
-EVALUATION_MEASURES = ("accuracy", "fertility", "mutations", "survival")
+#: per training; ``fitness`` (W = V·F) from evaluate format 2 on
+EVALUATION_MEASURES = ("accuracy", "fertility", "mutations", "survival", "fitness")
 
 
 @dataclass(frozen=True)
@@ -81,17 +82,22 @@ def _evaluation_of(data: str | Path | Evaluation) -> Evaluation:
     return data if isinstance(data, Evaluation) else read_evaluation(data)
 
 
+def measures(ev: Evaluation) -> list[str]:
+    """The per-training measures this evaluation file holds (W only from format 2 on)."""
+    return [m for m in EVALUATION_MEASURES if m in ev.trainings.columns]
+
+
 def evaluation_summary(data: str | Path | Evaluation) -> pd.DataFrame:
     """Per genotype: mean and sd over its R trainings of each measure, and the recorded values.
 
     Columns: sample, id, n_carriers, recorded_fertility, then ``<measure>_mean`` and
-    ``<measure>_sd`` (ddof 1) for accuracy, fertility, mutations (mean per copy) and survival
-    (share of copies whose program is valid).
+    ``<measure>_sd`` (ddof 1) for accuracy, fertility F, mutations (mean per copy), survival V
+    (share of copies whose program is valid) and fitness W = V·F (files from evaluate format 2).
     """
     ev = _evaluation_of(data)
     grouped = ev.trainings.groupby("sample")
     out = ev.samples[["sample", "id", "n_carriers", "recorded_fertility"]].set_index("sample")
-    for m in EVALUATION_MEASURES:
+    for m in measures(ev):
         out[f"{m}_mean"] = grouped[m].mean()
         out[f"{m}_sd"] = grouped[m].std(ddof=1)
     return out.reset_index()
@@ -112,7 +118,7 @@ def developmental_noise(data: str | Path | Evaluation) -> pd.DataFrame:
     t = ev.trainings
     summary = evaluation_summary(ev)
     rows = []
-    for m in EVALUATION_MEASURES:
+    for m in measures(ev):
         x = t[m].to_numpy(float)
         means = t.groupby("sample")[m].transform("mean").to_numpy(float)
         ss_total = float(((x - x.mean()) ** 2).sum())
@@ -144,5 +150,6 @@ __all__ = [
     "Evaluation",
     "developmental_noise",
     "evaluation_summary",
+    "measures",
     "read_evaluation",
 ]

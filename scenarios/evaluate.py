@@ -13,8 +13,8 @@ program valid) per training. ``write_evaluation`` stores them as a plain HDF5 fi
   copies, train steps, fertility exponent, the seeds' derivation);
 * ``/samples``: one row per genotype (sample, id of its first carrier, packed genotype [13],
   carriers in the generation, recorded mean fertility and accuracy, n_params, α);
-* ``/trainings``: one row per (sample, training): torch seed, accuracy, fertility, copy error,
-  mean mutations per copy, survival of the copies;
+* ``/trainings``: one row per (sample, training): torch seed, accuracy, fertility F, copy error,
+  mean mutations per copy, survival of the copies V, and W = V·F (the paper's fitness);
 * ``/copies``: one row per copy: sample, training, copy, mutations, alive.
 
 With ``pairs`` (``--pairs A:B …``) or ``top_k`` (``--top-k K``: every pair of the K sites whose
@@ -24,7 +24,9 @@ mutants (bit a flipped) and double mutants, each trained R times (``analysis.epi
 
 * ``/mutants``: one row per mutant: mutant, site_a, site_b (−1: none; the background has both
   −1), packed genotype, alive (decoded program valid), n_params, α;
-* ``/mutant_trainings``: one row per (living mutant, training): seed, accuracy, fertility.
+* ``/mutant_trainings``: one row per (living mutant, training): seed, accuracy, fertility,
+  survival V and mutations per copy of its P copies, fitness W = V·F (evaluate format 2; format 1
+  files have fertility only and their epistasis is on fertility).
 
 Seeds: ``SeedSequence(seed).spawn(3)`` → the sampling stream, the training streams
 (``spawn(K·R)``, training r of sample k at k·R + r) and the mutants' streams (``spawn(M·R)``,
@@ -44,7 +46,7 @@ import numpy as np
 import torch
 
 from neurosoup.analysis import open_run
-from neurosoup.analysis.epistasis import all_pairs, epistasis, top_sites
+from neurosoup.analysis.epistasis import all_pairs, epistasis, measures_of, top_sites
 from neurosoup.analysis.epistasis import summary as epistasis_summary
 from neurosoup.analysis.evolution import (
     EVALUATION_ATTR,
@@ -64,7 +66,7 @@ from neurosoup.particles.serann import default_ribosome
 from neurosoup.particles.serann.genotype import N_BITS, pack, to_hex
 from neurosoup.particles.serann.ir import Death
 
-FORMAT = 1
+FORMAT = 2  # 2: W = V·F per training; mutants replicate (V, mutations per copy)
 _MASK = (1 << 63) - 1
 
 
@@ -150,6 +152,15 @@ def _viable(config: EvolutionConfig, bits: np.ndarray) -> np.ndarray:
     return np.array([verdict[t] for t in texts], bool)
 
 
+def _replicas(config: EvolutionConfig, bits: np.ndarray,
+              made: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Mutations [M, R, P] and viability [M, R, P] of the copies ``made`` of genotypes ``bits``."""
+    m, r, p, _ = made.shape
+    n_mut = (made != bits[:, None, None, :]).sum(-1).astype(np.int64)
+    alive = _viable(config, made.reshape(-1, N_BITS)).reshape(m, r, p)
+    return n_mut, alive
+
+
 def _seeds(seq: np.random.SeedSequence, m: int, r: int) -> np.ndarray:
     """[m, r] torch seeds: ``seq.spawn(m·r)[i·r + j]`` → generate_state(1, uint64) & 2^63−1."""
     return np.array([int(s.generate_state(1, dtype=np.uint64)[0]) & _MASK
@@ -228,8 +239,9 @@ def _epistasis_plan(config: EvolutionConfig, pop: Population, rows: np.ndarray, 
 
 
 def _epistasis(config: EvolutionConfig, pop: Population, pairs: list[tuple[int, int]], row: int,
-               trainings: int, seq: np.random.SeedSequence, dev: str, executor: cf.Executor,
-               progress: bool = False) -> tuple[dict, dict, dict]:  # fmt: skip
+               trainings: int, copies: int, seq: np.random.SeedSequence, dev: str,
+               executor: cf.Executor, progress: bool = False,
+               ) -> tuple[dict, dict, dict]:  # fmt: skip
     """Train the background (``row``) and its single and double mutants R times each.
 
     Returns the meta entry and the ``/mutants`` and ``/mutant_trainings`` columns.
@@ -238,8 +250,8 @@ def _epistasis(config: EvolutionConfig, pop: Population, pairs: list[tuple[int, 
     irs = [config.express(t) for t in default_ribosome().decode(torch.from_numpy(bits))]
     alive = np.array([not isinstance(ir, Death) for ir in irs])
     seeds = _seeds(seq, len(bits), trainings)
-    acc, _, _ = _train(config, irs, bits, seeds, 1, dev, executor,
-                       "mutants" if progress else None)  # fmt: skip
+    acc, _, made = _train(config, irs, bits, seeds, copies, dev, executor,
+                          "mutants" if progress else None)  # fmt: skip
     m = np.flatnonzero(alive)
     mutants = {
         "mutant": np.arange(len(bits)), "site_a": sites[:, 0], "site_b": sites[:, 1],
@@ -248,9 +260,12 @@ def _epistasis(config: EvolutionConfig, pop: Population, pairs: list[tuple[int, 
         "alpha": np.array([np.nan if isinstance(ir, Death) else ir.alpha for ir in irs]),
     }  # fmt: skip
     fert = np.nan_to_num(acc[m]) ** config.fertility_exponent
+    n_mut, viable = _replicas(config, bits[m], made[m])
     trained = {"mutant": np.repeat(m, trainings), "training": np.tile(np.arange(trainings), len(m)),
                "seed": seeds[m].reshape(-1), "accuracy": acc[m].reshape(-1),
-               "fertility": fert.reshape(-1)}  # fmt: skip
+               "fertility": fert.reshape(-1), "mutations": n_mut.mean(-1).reshape(-1),
+               "survival": viable.mean(-1).reshape(-1),
+               "fitness": (viable.mean(-1) * fert).reshape(-1)}  # fmt: skip
     meta = {"background_id": int(pop.frame["id"].iloc[row]),
             "background_hex": to_hex(torch.from_numpy(pop.bits[row : row + 1]))[0],
             "pairs": [list(p) for p in pairs]}  # fmt: skip
@@ -302,8 +317,7 @@ def evaluate_run(
     acc, cerr, made = _train(config, irs, picked, seeds, copies, dev, pool,
                              "trainings" if progress else None)  # fmt: skip
     fert = np.nan_to_num(acc) ** config.fertility_exponent
-    n_mut = (made != picked[:, None, None, :]).sum(-1).astype(np.int64)
-    alive = _viable(config, made.reshape(-1, N_BITS)).reshape(k, r, copies)
+    n_mut, alive = _replicas(config, picked, made)
     kk, rr, cc = np.meshgrid(np.arange(k), np.arange(r), np.arange(copies), indexing="ij")
     meta = {
         "format": FORMAT, "source": str(path), "generation": int(generation), "seed": int(seed),
@@ -321,13 +335,14 @@ def evaluate_run(
             "seed": seeds.reshape(-1), "accuracy": acc.reshape(-1),
             "fertility": fert.reshape(-1), "copy_error": cerr.reshape(-1),
             "mutations": n_mut.mean(-1).reshape(-1), "survival": alive.mean(-1).reshape(-1),
+            "fitness": (alive.mean(-1) * fert).reshape(-1),
         },
         "copies": {"sample": kk.reshape(-1), "training": rr.reshape(-1), "copy": cc.reshape(-1),
                    "n_mutations": n_mut.reshape(-1), "alive": alive.reshape(-1)},
     }  # fmt: skip
     if epistasis:
         meta["epistasis"], result["mutants"], result["mutant_trainings"] = _epistasis(
-            config, pop, *plan, r, mutant_seq, dev, pool, progress)
+            config, pop, *plan, r, copies, mutant_seq, dev, pool, progress)
         meta["epistasis"]["top_k"] = top_k
     return result
 
@@ -368,11 +383,13 @@ def summary_text(path: str | Path) -> str:
 
 def _noise_lines(ev: Evaluation) -> list[str]:
     table = evaluation_summary(ev)
-    lines = [f"{'id':>6} {'carriers':>8} {'recorded F':>10}  {'accuracy':>15}  {'fertility':>15}"
-             f"  {'mutations/copy':>15}  {'survival':>15}"]  # fmt: skip
+    measures = [k for k in ("accuracy", "fertility", "survival", "fitness", "mutations")
+                if f"{k}_mean" in table]  # fmt: skip
+    names = {"fertility": "F", "survival": "V", "fitness": "W = V·F", "mutations": "mutations/copy"}
+    lines = [f"{'id':>6} {'carriers':>8} {'recorded F':>10}  "
+             + "  ".join(f"{names.get(k, k):>15}" for k in measures)]  # fmt: skip
     for _, row in table.iterrows():
-        cells = [f"{row[f'{k}_mean']:.3f} ± {row[f'{k}_sd']:.3f}" for k in
-                 ("accuracy", "fertility", "mutations", "survival")]  # fmt: skip
+        cells = [f"{row[f'{k}_mean']:.3f} ± {row[f'{k}_sd']:.3f}" for k in measures]
         lines.append(f"{int(row['id']):>6} {int(row['n_carriers']):>8} "
                      f"{row['recorded_fertility']:>10.3f}  " + "  ".join(f"{c:>15}" for c in cells))
     noise = developmental_noise(ev)
@@ -385,12 +402,21 @@ def _noise_lines(ev: Evaluation) -> list[str]:
 
 
 def _epistasis_lines(ev: Evaluation) -> list[str]:
+    lines: list[str] = []
+    for measure in measures_of(ev):
+        lines += _epistasis_measure(ev, measure)
+    return lines
+
+
+def _epistasis_measure(ev: Evaluation, measure: str) -> list[str]:
     e = ev.meta["epistasis"]
-    pairs = epistasis(ev)
+    pairs = epistasis(ev, measure=measure)
     counts = epistasis_summary(pairs)
-    lines = [f"epistasis on the background id {e['background_id']} ({e['background_hex']}), "
-             f"W = mean fertility over {ev.meta['trainings']} trainings (0: dead program), "
-             f"flags at 2 standard errors:",
+    what = {"fitness": "W = V·F", "fertility": "W = fertility",
+            "mutations": "the mutation rate (mutations per copy)"}[measure]  # fmt: skip
+    lines = [f"epistasis on {what}, background id {e['background_id']} "
+             f"({e['background_hex']}), mean over {ev.meta['trainings']} trainings (0: dead "
+             "program), flags at 2 standard errors:",
              f"{'a':>3} {'b':>3} {'W0':>6} {'Wa':>6} {'Wb':>6} {'Wab':>6} {'epsilon':>15}  kind"]
     for _, row in pairs.iterrows():
         eps = ("undefined" if np.isnan(row["epsilon"])

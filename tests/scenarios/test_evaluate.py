@@ -183,7 +183,8 @@ def test_epistasis_mutants_are_the_background_with_the_named_sites_flipped(
             "--out", str(out)]  # fmt: skip
     assert main(argv) == 0
     text = capsys.readouterr().out
-    assert f"epistasis on the background id {ids[2]}" in text and "2 pairs:" in text
+    assert f"epistasis on W = V·F, background id {ids[2]}" in text and "2 pairs:" in text
+    assert "epistasis on the mutation rate (mutations per copy)" in text
     ev = read_evaluation(out)
     assert len(ev.samples) == 0 and len(ev.trainings) == 0
     assert ev.meta["epistasis"]["pairs"] == [[3, 40], [3, 77]]
