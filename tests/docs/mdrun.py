@@ -31,6 +31,7 @@ import math
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -268,10 +269,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("page", type=Path)
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--report", type=Path, required=True)
+    parser.add_argument("--figures", type=Path, help="copy the page's figures/*.png here")
     args = parser.parse_args(argv)
-    page = args.page.resolve()
+    page, report_path = args.page.resolve(), args.report.resolve()
+    figures = None if args.figures is None else args.figures.resolve()
     report = run_page(page, args.workdir.resolve())
-    args.report.write_text(json.dumps(report), encoding="utf-8")
+    report_path.write_text(json.dumps(report), encoding="utf-8")
+    if figures is not None:  # make docs: the site shows the figures the page just drew
+        figures.mkdir(parents=True, exist_ok=True)
+        for png in sorted((args.workdir / "figures").glob("*.png")):
+            shutil.copyfile(png, figures / png.name)
     return 0
 
 
