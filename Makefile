@@ -38,7 +38,7 @@ demo: $(STAMP)
 # pages read from the docstrings through build/apisrc/neurosoup/<room> -> <room>/; strict.
 DOCS_STAMP := $(VENV)/.docs-stamp
 $(DOCS_STAMP): $(STAMP)
-	$(PY) -m pip install --quiet -e '.[dev,dask,docs]'
+	$(PY) -m pip install --quiet -e '.[docs]'
 	touch $(DOCS_STAMP)
 
 docs: $(DOCS_STAMP)
