@@ -11,7 +11,7 @@ while alive at the end of the run) and any extra columns. What each kind writes:
   for the seeds), ``death_cause``, ``final_type`` (the type at the last snapshot that held it:
   at death, or now; empty when no snapshot did) and ``organism`` (the smallest uid of its bond
   component in that snapshot, −1 for none). Files without ``/lineage`` (format 1) are rebuilt
-  from their snapshots.
+  from their snapshots: a particle's destruction time is then the first snapshot without it.
 * ``evolution`` — one row per individual of ``/population``; time = generation (Wright–Fisher
   generations do not overlap: an individual of generation g is destroyed at g + 1, the last
   generation is alive); extras ``genotype`` (26 hex digits), ``alpha``, ``fitness``, ``alive``,
@@ -96,21 +96,30 @@ def csv_text(frame: pd.DataFrame, header: bool = False) -> str:
 
 
 # ---- soups -------------------------------------------------------------------------------------
-def _soup_last_seen(run: Run, n_uid: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per uid: type code and organism (smallest member uid, −1 none) at its last snapshot.
+def _soup_last_seen(run: Run, n_uid: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per uid: type, organism and departure, from the snapshots one frame at a time.
 
-    Reads one frame at a time (uids, types, bonds): [U] int8 and [U] int64, −1 when unseen.
+    Type code and organism (smallest member uid, −1 none) at its last snapshot; departure: the
+    step of the first snapshot after that one (−1: in the last snapshot, or never seen).
+    Returns [U] int8, [U] int64, [U] int64.
     """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
     ptype = np.full(n_uid, -1, np.int8)
     organism = np.full(n_uid, -1, np.int64)
+    gone = np.full(n_uid, -1, np.int64)
+    seen = np.zeros(n_uid, bool)
     snaps = run.snapshots
     for step in snaps.steps.tolist():
         uid = snaps.uids(step)
         keep = (uid >= 0) & (uid < n_uid)
         u = uid[keep]
+        left = seen.copy()
+        left[u] = False
+        gone[left & (gone < 0)] = step  # seen before, absent now: gone by this snapshot
+        seen[u] = True
+        gone[u] = -1
         ptype[u] = snaps.types(step)[keep]
         organism[u] = -1
         bonds = run.bonds(step)
@@ -122,7 +131,7 @@ def _soup_last_seen(run: Run, n_uid: int) -> tuple[np.ndarray, np.ndarray]:
             smallest = pd.Series(nodes).groupby(label).min().to_numpy()
             inside = nodes < n_uid
             organism[nodes[inside]] = smallest[label[inside]]
-    return ptype, organism
+    return ptype, organism, gone
 
 
 def _soup_operator(run: Run, born: np.ndarray, n_uid: int) -> np.ndarray:
@@ -190,7 +199,9 @@ def _soup_chunks(run: Run) -> Iterator[pd.DataFrame]:
             inside = (u >= 0) & (u < n_uid)
             died[u[inside]] = deaths["died_at"][start : start + CHUNK][inside]
             death_cause[u[inside]] = deaths["cause"][start : start + CHUNK][inside]
-    ptype, organism = _soup_last_seen(run, n_uid)
+    ptype, organism, gone = _soup_last_seen(run, n_uid)
+    if deaths is None:  # format 1: deaths inferred from the snapshots (the first one without it)
+        died = gone
     operator = _soup_operator(run, born, n_uid)
     for chunk in _births_chunks(run):
         u = chunk["uid"]

@@ -206,3 +206,15 @@ def test_bad_input_is_one_line_exit_2(tree_run, tmp_path, capsys) -> None:
     assert "is a folder" in _one_line(capsys)
     assert main(["analyse", str(tree_run), "counts", "--format", "newick"]) == 2
     assert "phylogeny analysis only" in _one_line(capsys)
+
+
+def test_a_file_without_lineage_tables_exports_from_its_snapshots(tree_run, tmp_path) -> None:
+    path = tmp_path / "old.h5"
+    path.write_bytes(tree_run.read_bytes())
+    with h5py.File(path, "a") as f:
+        del f["lineage"]
+    with open_run(path) as run:
+        t = phylogeny(run)
+    assert t["ancestor_list"].tolist() == ["[none]"] * 3 + ["[0]", "[3]", "[none]"]  # no co-parent
+    assert t["origin_time"].tolist() == [0, 0, 0, 1, 2, 3]
+    assert t["destruction_time"].tolist() == ["3", "2", "1", "inf", "inf", "inf"]  # first absent
