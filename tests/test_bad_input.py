@@ -531,11 +531,11 @@ def test_every_kind_estimates_its_memory(kind) -> None:
 
 @pytest.mark.parametrize("kind", sorted(KIND_SCENARIO))
 def test_a_model_larger_than_the_machine_is_refused(capsys, tmp_path, monkeypatch, kind) -> None:
-    """Every kind, its registered size, on a machine with 1 kB free: refused before allocating."""
-    monkeypatch.setattr(memory, "available_bytes", lambda device: (1000, "available RAM"))
+    """Every kind, its registered size, on a machine with 100 B free: refused before allocating."""
+    monkeypatch.setattr(memory, "available_bytes", lambda device: (100, "available RAM"))
     new = tmp_path / "new.h5"
     err = _one_line(capsys, ["run", KIND_SCENARIO[kind], "--out", str(new), "--quiet"])
-    assert f"this {kind} model needs about" in err and "1 kB is available RAM" in err, err
+    assert f"this {kind} model needs about" in err and "100 B is available RAM" in err, err
     assert "lower " in err and not new.exists()
 
 

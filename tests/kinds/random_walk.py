@@ -10,14 +10,14 @@ conftest imports it, and ``tests/test_every_kind.py`` then checks it like every 
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
-from neurosoup.chemistry.checks import check_int, suggest
+from neurosoup.chemistry.checks import check_int
+from neurosoup.chemistry.config_base import ConfigBase
 from neurosoup.chemistry.model_kinds import KindTest, Layout, ModelBase, Series, register_kind
 from neurosoup.particles import ConfigError
 from neurosoup.scenarios import register
@@ -29,8 +29,11 @@ DISTANCE = "distance"  # observable, every stride: mean ‖w − w₀‖ over th
 
 
 @dataclass(frozen=True)
-class RandomWalkConfig:
-    """Q walkers of P weights, stride σ; the cadences every kind's config carries."""
+class RandomWalkConfig(ConfigBase):
+    """Q walkers of P weights, stride σ; the cadences every kind's config carries.
+
+    ``ConfigBase`` gives ``to_dict``/``from_dict`` (unknown keys: a did-you-mean line)/``replace``.
+    """
 
     walkers: int = 4
     n_weights: int = 14
@@ -38,6 +41,7 @@ class RandomWalkConfig:
     steps: int = 20
     snapshot_every: int = 5
     checkpoint_every: int = 10
+    noun: ClassVar[str] = KIND  # "unknown random_walk setting `x`"
 
     def __post_init__(self) -> None:
         for name in ("walkers", "n_weights", "steps", "snapshot_every", "checkpoint_every"):
@@ -46,26 +50,6 @@ class RandomWalkConfig:
             raise ConfigError(f"sigma must be a number > 0, got {self.sigma!r}")
         if not self.sigma > 0:
             raise ConfigError(f"sigma must be > 0, got {self.sigma}; pass e.g. 0.1")
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready fields (stored in the run file's spec)."""
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RandomWalkConfig:
-        """Rebuild from ``to_dict`` output; an unknown key is one ``ConfigError`` line."""
-        return cls().replace(**data)
-
-    def replace(self, **changes: Any) -> RandomWalkConfig:
-        """A copy with ``changes`` (what ``--set`` and scenario overrides use)."""
-        known = tuple(f.name for f in dataclasses.fields(self))
-        for key in changes:
-            if key not in known:
-                raise ConfigError(
-                    f"unknown random_walk setting {key!r}.{suggest(key, known)} "
-                    f"Settings: {', '.join(known)}"
-                )
-        return dataclasses.replace(self, **changes)
 
 
 class RandomWalk(ModelBase):
@@ -82,6 +66,11 @@ class RandomWalk(ModelBase):
                                  device=self.device)  # fmt: skip
         self.w = self.start.clone()  # [Q, P]
         self._observe()
+
+    @classmethod
+    def memory_need(cls, config: RandomWalkConfig) -> tuple[int, str]:
+        """Positions and starts, [Q, P] float64 each: refused before allocating if too big."""
+        return 2 * config.walkers * config.n_weights * 8, "walkers or n_weights"
 
     def step(self) -> None:
         """One stride: w ← w + σ·ε, ε ~ N(0, I) from the run's generator."""
