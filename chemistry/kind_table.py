@@ -23,13 +23,13 @@ register_kind(
 )
 register_kind(
     "organism",
-    config="neurosoup.chemistry.organism_training:OrganismConfig",
+    config="neurosoup.chemistry.organism_config:OrganismConfig",
     model="neurosoup.chemistry.organism_training:OrganismTraining",
     test=KindTest("organism/float-addition-v1", {"n_batches": 3, "checkpoint_every": 2}),
 )
 register_kind(
     "quine",
-    config="neurosoup.chemistry.quine_training:QuineConfig",
+    config="neurosoup.chemistry.quine_config:QuineConfig",
     model="neurosoup.chemistry.quine_training:QuineTraining",
     test=KindTest("quine/works-v1", {"hidden": 8, "checkpoint_every": 2, "snapshot_every": 1}),
 )
