@@ -40,33 +40,45 @@ PLAN = {
     "small": ("serann/smoke-v1", {"population": 16, "steps": 12}, (4, 3, 3)),
     "paper": ("serann/evolution-v1", {}, (8, 4, 8)),
 }
+#: the controls (``mutation_model``) beside the endogenous run: scale → overrides of its run
+CONTROLS = ("shuffled", "exogenous")
+CONTROL_PLAN = {"small": {"population": 8, "steps": 4}, "paper": {}}
 
 
-def _model(scale: str, seed: int):
-    """The scale's evolution model (not yet run)."""
+def _model(scale: str, seed: int, control: str | None = None):
+    """The scale's evolution model (not yet run); ``control``: a mutation model of CONTROLS."""
     from neurosoup.scenarios.registry import make
 
     scenario, overrides, _ = PLAN[scale]
+    if control is not None:
+        overrides = {**overrides, **CONTROL_PLAN[scale], "mutation_model": control}
     return make(scenario, seed=seed, **overrides)
 
 
-def _run_path(scale: str, seed: int, out: Path) -> Path:
-    return out / "runs" / f"serann_{PLAN[scale][0].split('/')[-1]}_seed{seed}.h5"
+def _run_path(scale: str, seed: int, out: Path, control: str | None = None) -> Path:
+    tail = f"_{control}" if control else ""
+    return out / "runs" / f"serann_{PLAN[scale][0].split('/')[-1]}{tail}_seed{seed}.h5"
 
 
-def ensure_run(scale: str, seed: int, out: Path) -> tuple[Path, str]:
+def ensure_run(scale: str, seed: int, out: Path,
+               control: str | None = None) -> tuple[Path, str]:  # fmt: skip
     """The scale's evolution run file: recorded, resumed or reused; returns (path, how)."""
     from neurosoup.chemistry.recorder import record, resume
 
-    path = _run_path(scale, seed, out)
-    scenario, model = PLAN[scale][0], _model(scale, seed)
+    path = _run_path(scale, seed, out, control)
+    scenario, model = PLAN[scale][0], _model(scale, seed, control)
     want = json.loads(json.dumps(model.config.to_dict()))
     t0 = time.perf_counter()
     if path.exists():
         with open_run(path) as run:
             spec, done = run.spec, int(run.observable("mean_fitness")[0][-1])
             extinct = float(run.observable("survival")[1][-1]) == 0.0
-        if spec.get("config") != want or int(spec.get("seed", -1)) != seed:
+        try:  # settings added since the file was written take their defaults
+            have = json.loads(json.dumps(type(model.config).from_dict(spec.get("config", {}))
+                                         .to_dict()))  # fmt: skip
+        except ConfigError:
+            have = None
+        if have != want or int(spec.get("seed", -1)) != seed:
             raise ConfigError(f"{path} holds another run than {scenario} seed {seed} at scale "
                               f"{scale}; remove it or choose another --out")  # fmt: skip
         if done >= model.config.steps or extinct:
@@ -152,6 +164,7 @@ def adaptation_row(scale: str, seed: int, out: Path) -> list[Result]:
     with run:
         pop = ev.population(run)
         table = ev.adaptation(run)
+        fert = ev.adaptation(run, fitness="fertility")
         write_figures(run, out / "serann_figures")
     rate0, rate1 = _windows(table, "mutation_rate")
     fall = f"{rate0 / rate1:.1f}× ({rate0:.2f} → {rate1:.2f})" if rate1 > 0 else (
@@ -163,6 +176,14 @@ def adaptation_row(scale: str, seed: int, out: Path) -> list[Result]:
     for col, ref in refs.items():
         a, b = _windows(table, col)
         items.append((f"{col}, first → last tenth", f"{a:.3f} → {b:.3f}", ref))
+    a, b = _windows(table, "mean_viability")
+    items.append(("mean_viability V, first → last tenth", f"{a:.3f} → {b:.3f}",
+                  "rises with the fall of the mutation rate"))  # fmt: skip
+    for col in ("mean_fitness", "robustness"):
+        a, b = _windows(fert, col)
+        items.append((f"fertility-only {col}, first → last tenth", f"{a:.3f} → {b:.3f}",
+                      "— (not the paper's definition)"))  # fmt: skip
+    items.append(("fitness definition", table.attrs["fitness"], "W = V·F"))
     items.append(("the run", how, "8 × V100 GPUs"))
     return _lines("adaptation", "evolution", _scale_label(scale, pop), seed, items)
 
@@ -173,6 +194,7 @@ def dfe_row(scale: str, seed: int, out: Path) -> list[Result]:
     with run:
         pop = ev.population(run)
         table = ev.dfe(pop, periods=4)
+        fert = ev.dfe(pop, periods=4, fitness="fertility").dropna(subset=["lethal"])
     known = table.dropna(subset=["lethal"])
     items = [("mutant offspring", "none (no copy errors)", "bimodal: lethal + near-neutral")]
     if len(known):
@@ -187,6 +209,10 @@ def dfe_row(scale: str, seed: int, out: Path) -> list[Result]:
              "falls"),
             ("neutral share, first → last period",
              f"{first['neutral']:.2f} → {last['neutral']:.2f}", "rises (survival of the flattest)"),
+            ("lethal / neutral share (W = fertility), first → last period",
+             f"{fert['lethal'].iloc[0]:.2f} → {fert['lethal'].iloc[-1]:.2f} / "
+             f"{fert['neutral'].iloc[0]:.2f} → {fert['neutral'].iloc[-1]:.2f}",
+             "— (not the paper's definition)"),
         ]  # fmt: skip
     return _lines("dfe", "evolution", _scale_label(scale, pop), seed, items)
 
@@ -245,10 +271,53 @@ def noise_row(scale: str, seed: int, out: Path) -> list[Result]:
         ("developmental noise", ours, "identical genotypes give different phenotypes")])
 
 
+def mechanism_row(scale: str, seed: int, out: Path) -> list[Result]:
+    """The commonest genotype's neighbourhood and the copier's spectrum, first → last."""
+    run, _ = _open(scale, seed, out)
+    with run:
+        pop = ev.population(run)
+        near = ev.neighbourhood(run)
+        spec = ev.spectrum(run) if pop.has_viability else None
+    items = [("dead share of the commonest genotype's 1 / 8-bit mutants, first → last",
+              f"{near['dead_1'].iloc[0]:.2f} → {near['dead_1'].iloc[-1]:.2f} / "
+              f"{near['dead_8'].iloc[0]:.2f} → {near['dead_8'].iloc[-1]:.2f}",
+              "— (probe: 0 → 0.55 single-bit, N 32, 16 generations)")]  # fmt: skip
+    if spec is not None:
+        for col, what in (("errors_per_copy", "errors per copy"),
+                          ("hot_share", "share of errors at hot spots"),
+                          ("hot_lethal_share", "share of hot-spot errors lethal")):  # fmt: skip
+            a, b = _windows(spec, col)
+            items.append((f"{what}, first → last tenth", f"{a:.2f} → {b:.2f}", "—"))
+    return _lines("mechanism", "evolution", _scale_label(scale, pop), seed, items)
+
+
+def controls_row(scale: str, seed: int, out: Path) -> list[Result]:
+    """The controls (shuffled, exogenous) beside the endogenous run: rate, W, survival."""
+    items = []
+    labels = []
+    for control in CONTROLS:
+        path, _ = ensure_run(scale, seed, out, control)
+        with open_run(path) as run:
+            pop = ev.population(run)
+            table = ev.adaptation(run)
+            stop = len(pop.generations) - 1
+            n = int(pop.frame.groupby("generation").size().iloc[0])
+        labels.append(f"{control} N {n}, {stop} generations")
+        parts = []
+        for col in ("mutation_rate", "mean_fitness", "survival"):
+            a, b = _windows(table, col)
+            parts.append(f"{col} {a:.2f} → {b:.2f}")
+        items.append((f"{control}: first → last tenth", "; ".join(parts),
+                      "— (issue 20 control)"))  # fmt: skip
+    return _lines("controls", "evolution", f"{scale}: " + ", ".join(labels), seed, items)
+
+
 SERANN_ROWS: dict[str, Callable[[str, int, Path], list[Result]]] = {
     "adaptation": adaptation_row,
     "dfe": dfe_row,
     "clones": clones_row,
     "epistasis": epistasis_row,
     "noise": noise_row,
+    "mechanism": mechanism_row,
+    "controls": controls_row,
 }
