@@ -84,7 +84,7 @@ def _linear(
             grads.append(u)
             break
         s = suffixes[n_layers - 2 - layer][:, 0, :]  # [N, out_l]
-        grads.append((s[:, :, None] * u[:, None, :]).reshape(n, -1))
+        grads.append((s[:, :, None] * u[:, None, :]).reshape(n, s.shape[1] * u.shape[1]))
         u = (W @ u[:, :, None])[:, :, 0]
     return torch.cat(grads, dim=1), loss
 
