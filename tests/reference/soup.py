@@ -15,7 +15,10 @@ import torch
 from torch import nn
 
 from neurosoup.chemistry.catalogue import BUILT_INS
-from tests.reference.growth import ref_grow  # noqa: F401 - grow's twin, found by name
+from tests.reference.growth import (
+    ref_flood,
+    ref_grow,  # noqa: F401 - grow's twin, found by name
+)
 from tests.reference.particle_kinds import ref_aggregate, ref_kind_apply, ref_particle
 from tests.reference.particles import RefParticle
 from tests.reference.particles import ref_apply as ref_apply_weightwise
@@ -399,14 +402,7 @@ def ref_components(bonds: set) -> list[set]:
     for start in sorted(nodes):
         if start in seen:
             continue
-        comp, frontier = {start}, [start]
-        while frontier:
-            u = frontier.pop()
-            for a, b in bonds:
-                for x, y in ((a, b), (b, a)):
-                    if x == u and y not in comp:
-                        comp.add(y)
-                        frontier.append(y)
+        comp = ref_flood(bonds, start)
         seen |= comp
         comps.append(comp)
     return comps
