@@ -13,18 +13,6 @@ from neurosoup.particles import ConfigError
 from neurosoup.scenarios.evaluate import evaluate_run, summary_text, write_evaluation
 
 
-@pytest.fixture(scope="module")
-def corpus_run(tmp_path_factory) -> Path:
-    """Generation 0 of serann/smoke-v1 from 8 distinct corpus founders, 10 training steps."""
-    from neurosoup.chemistry.recorder import record
-    from neurosoup.scenarios import make
-
-    path = tmp_path_factory.mktemp("evaluate_w") / "smoke.h5"
-    record(make("serann/smoke-v1", seed=0, founders="corpus", steps=0, train_steps=10), path,
-           progress=False)  # fmt: skip
-    return path
-
-
 def test_w_is_v_times_f_per_training_and_per_mutant(corpus_run: Path, tmp_path: Path) -> None:
     out = evaluate_run(corpus_run, 0, 2, 2, copies=3, seed=1, train_steps=3, pairs=["1:2"])
     t = out["trainings"]
